@@ -1,0 +1,35 @@
+import commonjs from '@rollup/plugin-commonjs';
+import resolve from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+import typescript from '@rollup/plugin-typescript';
+import { dts } from 'rollup-plugin-dts';
+import pkg from './package.json' with { type: 'json' };
+
+const ts = () => typescript({ tsconfig: './tsconfig.build.json' });
+const minify = (module) =>
+  terser({ ecma: 2020, module, compress: { passes: 2 }, format: { comments: false } });
+// The npm entries leave dependencies to the app's bundler, so @opentelemetry/api is shared.
+const external = (id) => Object.keys(pkg.dependencies).some((d) => id === d || id.startsWith(d + '/')) || id.startsWith('node:');
+const browser = () => [resolve({ browser: true }), commonjs(), ts()];
+
+export default [
+  // <script> tag: everything inside, global `Tracelet`.
+  {
+    input: 'src/script.ts',
+    output: { file: 'dist/tracelet.min.js', format: 'iife', name: 'Tracelet', sourcemap: true, plugins: [minify(false)] },
+    plugins: browser(),
+  },
+  // `import { init } from 'tracelet'`: ESM for bundlers, tree-shakable.
+  {
+    input: { index: 'src/index.ts' },
+    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js' },
+    external,
+    plugins: browser(),
+  },
+  {
+    input: { index: 'src/index.ts' },
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].d.ts' },
+    external,
+    plugins: [dts({ tsconfig: './tsconfig.build.json' })],
+  },
+];

@@ -1,0 +1,168 @@
+import type { Attributes, HrTime, Link } from '@opentelemetry/api';
+import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
+
+/*
+ * OTLP/HTTP JSON encoding, by hand: the stock exporter costs about 4.4 KB gzip, and
+ * encoding span by span lets the pipeline size batches in bytes before it builds them.
+ * Rules (opentelemetry-proto, JSON mapping): lowerCamelCase keys, hex ids, integer
+ * enums, 64-bit integers as decimal strings, no empty parentSpanId, defaults omitted.
+ */
+
+/** Longest string value kept; longer ones are cut so one span cannot outgrow a batch. */
+export const MAX_STRING_LENGTH = 4096;
+
+const str = JSON.stringify;
+
+/** HrTime [seconds, nanos] as a decimal string without losing precision past 2^53. */
+export function hrTimeToNanos(t: HrTime): string {
+  const s = Math.max(0, Math.floor(t[0]));
+  const ns = Math.min(999_999_999, Math.max(0, Math.round(t[1])));
+  return s === 0 ? String(ns) : s + String(ns).padStart(9, '0');
+}
+
+function anyValue(v: unknown, depth = 0): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return '{"stringValue":' + str(v.length > MAX_STRING_LENGTH ? v.slice(0, MAX_STRING_LENGTH) : v) + '}';
+    case 'boolean':
+      return '{"boolValue":' + v + '}';
+    case 'number':
+      if (Number.isSafeInteger(v)) return '{"intValue":"' + v + '"}';
+      return '{"doubleValue":' + (Number.isFinite(v) ? str(v) : '"' + String(v) + '"') + '}';
+    case 'bigint':
+      return BigInt.asIntN(64, v) === v ? '{"intValue":"' + v + '"}' : anyValue(String(v));
+    case 'object': {
+      if (v === null || depth > 2 || !Array.isArray(v)) return undefined;
+      const values: string[] = [];
+      for (const x of v) {
+        const e = anyValue(x, depth + 1);
+        if (e) values.push(e);
+      }
+      return '{"arrayValue":{"values":[' + values.join(',') + ']}}';
+    }
+    default:
+      // functions, symbols, undefined: nothing a collector can store.
+      return undefined;
+  }
+}
+
+/** `"key":[...]` for a non-empty attribute list, else ''. Values that cannot be encoded are skipped. */
+export function encodeAttributes(attrs: Attributes | undefined, field = 'attributes'): string {
+  if (!attrs) return '';
+  const out: string[] = [];
+  for (const key in attrs) {
+    if (!key) continue;
+    const v = anyValue(attrs[key]);
+    if (v) out.push('{"key":' + str(key) + ',"value":' + v + '}');
+  }
+  return out.length ? ',"' + field + '":[' + out.join(',') + ']' : '';
+}
+
+const dropped = (name: string, n: number | undefined) => (n ? ',"' + name + '":' + n : '');
+
+function encodeEvent(e: TimedEvent): string {
+  return '{"timeUnixNano":"' + hrTimeToNanos(e.time) + '","name":' + str(e.name) +
+    encodeAttributes(e.attributes) + dropped('droppedAttributesCount', e.droppedAttributesCount) + '}';
+}
+
+function encodeLink(l: Link): string {
+  const ts = l.context.traceState?.serialize();
+  return '{"traceId":"' + l.context.traceId + '","spanId":"' + l.context.spanId + '"' +
+    (ts ? ',"traceState":' + str(ts) : '') + encodeAttributes(l.attributes) +
+    dropped('droppedAttributesCount', l.droppedAttributesCount) + '}';
+}
+
+/** One span as an OTLP/JSON object. Throws only on a span without valid ids. */
+export function encodeSpan(span: ReadableSpan): string {
+  const sc = span.spanContext();
+  const parent = span.parentSpanContext;
+  const ts = sc.traceState?.serialize();
+  const status = span.status;
+  let out = '{"traceId":"' + sc.traceId + '","spanId":"' + sc.spanId + '"';
+  if (ts) out += ',"traceState":' + str(ts);
+  if (parent && parent.spanId && !/^0+$/.test(parent.spanId)) out += ',"parentSpanId":"' + parent.spanId + '"';
+  // API SpanKind counts from INTERNAL=0; OTLP reserves 0 for UNSPECIFIED.
+  out += ',"name":' + str(span.name || 'span') + ',"kind":' + ((span.kind | 0) + 1);
+  const start = hrTimeToNanos(span.startTime);
+  let end = hrTimeToNanos(span.endTime);
+  if (BigInt(end) < BigInt(start)) end = start;
+  out += ',"startTimeUnixNano":"' + start + '","endTimeUnixNano":"' + end + '"';
+  out += encodeAttributes(span.attributes) + dropped('droppedAttributesCount', span.droppedAttributesCount);
+  if (span.events.length) out += ',"events":[' + span.events.map(encodeEvent).join(',') + ']';
+  out += dropped('droppedEventsCount', span.droppedEventsCount);
+  if (span.links.length) out += ',"links":[' + span.links.map(encodeLink).join(',') + ']';
+  out += dropped('droppedLinksCount', span.droppedLinksCount);
+  if (status.code) {
+    out += ',"status":{"code":' + status.code + (status.message ? ',"message":' + str(status.message) : '') + '}';
+  }
+  return out + '}';
+}
+
+export interface Scope { name: string; version?: string }
+
+export function encodeScope(scope: Scope): string {
+  return '{"name":' + str(scope.name || 'tracelet') + (scope.version ? ',"version":' + str(scope.version) : '') + '}';
+}
+
+/** UTF-8 byte length without allocating (TextEncoder would copy every batch). */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff) i++, n += 2; // a surrogate pair: 2 UTF-16 units, 4 bytes
+    else n += 2;
+  }
+  return n;
+}
+
+/**
+ * Builds one request body by adding encoded spans until a byte limit, so the caller
+ * knows the exact size before it sends. Spans of one scope share one `scopeSpans`.
+ */
+export class BodyBuilder {
+  private readonly scopes = new Map<string, string[]>();
+  private size: number;
+  count = 0;
+
+  constructor(private readonly resourceJson: string) {
+    this.size = utf8Length(this.prefix()) + 4;
+  }
+
+  private prefix() {
+    return '{"resourceSpans":[{"resource":' + this.resourceJson + ',"scopeSpans":[';
+  }
+
+  get bytes(): number {
+    return this.size;
+  }
+
+  /** Bytes `add` would grow the body by. */
+  cost(scopeJson: string, spanJson: string): number {
+    const spans = this.scopes.get(scopeJson);
+    const spanBytes = utf8Length(spanJson);
+    if (spans) return spanBytes + 1;
+    // {"scope":S,"spans":[ ... ]} plus a comma between scopes
+    return spanBytes + utf8Length(scopeJson) + 21 + (this.scopes.size ? 1 : 0);
+  }
+
+  add(scopeJson: string, spanJson: string, cost = this.cost(scopeJson, spanJson)): void {
+    const spans = this.scopes.get(scopeJson);
+    if (spans) spans.push(spanJson);
+    else this.scopes.set(scopeJson, [spanJson]);
+    this.size += cost;
+    this.count++;
+  }
+
+  build(): string {
+    const parts: string[] = [];
+    this.scopes.forEach((spans, scope) => parts.push('{"scope":' + scope + ',"spans":[' + spans.join(',') + ']}'));
+    return this.prefix() + parts.join(',') + ']}]}';
+  }
+}
+
+/** `{"attributes":[...]}` for the resource, computed once per agent. */
+export function encodeResource(attrs: Attributes): string {
+  return '{' + encodeAttributes(attrs).slice(1) + '}';
+}

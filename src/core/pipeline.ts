@@ -1,0 +1,313 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { msToNanos, randomHex } from './ids';
+import { BodyBuilder, encodeAttributes, encodeResource, encodeScope, encodeSpan } from './otlp';
+import { BoundedQueue } from './queue';
+import { DropCounter, type DropReason, type Stats } from './stats';
+import type { SendOutcome, Transport } from './transport';
+
+/** Browsers cap the body of beacons and keepalive fetches in flight at 64 KiB; leave room for headers. */
+export const MAX_BATCH_BYTES = 60 * 1024;
+
+export interface PipelineOptions {
+  resource: Attributes;
+  transport: Transport;
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  scheduledDelayMillis: number;
+  maxBatchBytes?: number;
+  /** Attempts after the first for a retryable failure. Default 5. */
+  maxRetries?: number;
+}
+
+/** An encoded span and the scope it belongs to: what a batch is made of and what storage keeps. */
+export interface EncodedSpan {
+  scope: string;
+  span: string;
+}
+
+/** Encoded spans ready to send, with their body. */
+export interface Batch {
+  items: EncodedSpan[];
+  body: string;
+  /** Drop counts reported by the `tracelet.dropped` span inside this batch. */
+  report?: Partial<Record<DropReason, number>>;
+  attempt: number;
+  notBefore: number;
+}
+
+const SCOPE_TRACELET = encodeScope({ name: 'tracelet' });
+
+/**
+ * Bounded queue → byte-sized batches → transport, with retries. One request in flight
+ * at a time; no timer runs while nothing waits. Runtime-neutral: the browser adds the
+ * page-exit path on top of `drain()`, the edge awaits `flush()` inside waitUntil.
+ */
+export class ExportPipeline {
+  readonly drops = new DropCounter();
+  private readonly queue: BoundedQueue<ReadableSpan>;
+  private readonly retries: Batch[] = [];
+  private readonly resourceJson: string;
+  private readonly maxBatchBytes: number;
+  private readonly maxRetries: number;
+  private inFlight: Promise<void> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = 0;
+  private exported = 0;
+  private stopped = false;
+  /** Set by the browser while the page is hidden: exports wait for the exit path or the page's return. */
+  paused = false;
+
+  constructor(private readonly opts: PipelineOptions) {
+    this.queue = new BoundedQueue(opts.maxQueueSize);
+    this.resourceJson = encodeResource(opts.resource);
+    this.maxBatchBytes = opts.maxBatchBytes ?? MAX_BATCH_BYTES;
+    this.maxRetries = opts.maxRetries ?? 5;
+  }
+
+  get transport(): Transport {
+    return this.opts.transport;
+  }
+
+  stats(): Stats {
+    let queued = this.queue.size;
+    for (const b of this.retries) queued += b.items.length;
+    return { exported: this.exported, dropped: { ...this.drops.total }, queued };
+  }
+
+  private retryingSpans(): number {
+    let n = 0;
+    for (const b of this.retries) n += b.items.length;
+    return n;
+  }
+
+  enqueue(span: ReadableSpan): void {
+    if (this.stopped || this.queue.size + this.retryingSpans() >= this.opts.maxQueueSize || !this.queue.push(span)) {
+      this.drops.add(this.stopped ? 'shutdown' : 'queue_full');
+      return;
+    }
+    if (this.queue.size >= this.opts.maxExportBatchSize) this.schedule(0);
+    else this.schedule(this.opts.scheduledDelayMillis);
+  }
+
+  /** Arms the timer to fire within `delay` ms unless it already fires sooner. */
+  private schedule(delay: number): void {
+    if (this.stopped || this.paused) return;
+    const at = Date.now() + delay;
+    if (this.timer !== undefined) {
+      if (this.timerAt <= at) return;
+      clearTimeout(this.timer);
+    }
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.exportNext().catch(() => {});
+    }, delay);
+  }
+
+  private encodeInto(builder: BodyBuilder, item: EncodedSpan): boolean {
+    const cost = builder.cost(item.scope, item.span);
+    if (builder.bytes + cost > this.maxBatchBytes) return false;
+    builder.add(item.scope, item.span, cost);
+    return true;
+  }
+
+  private encodeQueued(span: ReadableSpan): EncodedSpan | undefined {
+    try {
+      return { scope: encodeScope(span.instrumentationScope), span: encodeSpan(span) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Takes spans off the queue into one batch of at most maxExportBatchSize spans and maxBatchBytes. */
+  private nextBatch(): Batch | undefined {
+    const builder = new BodyBuilder(this.resourceJson);
+    const items: EncodedSpan[] = [];
+    const report = this.drops.takeUnreported();
+    if (report) {
+      const reportSpan = { scope: SCOPE_TRACELET, span: encodeDropReport(report) };
+      this.encodeInto(builder, reportSpan);
+      items.push(reportSpan);
+    }
+    while (this.queue.size && builder.count < this.opts.maxExportBatchSize) {
+      const item = this.encodeQueued(this.queue.peek()!);
+      if (!item) {
+        this.queue.take(1);
+        this.drops.add('export_failed');
+        continue;
+      }
+      if (!this.encodeInto(builder, item)) {
+        if (builder.count === (report ? 1 : 0)) {
+          // Alone it still does not fit: it never will.
+          this.queue.take(1);
+          this.drops.add('too_large');
+          continue;
+        }
+        break;
+      }
+      this.queue.take(1);
+      items.push(item);
+    }
+    if (items.length === 0) return undefined;
+    return { items, body: builder.build(), report, attempt: 0, notBefore: 0 };
+  }
+
+  /** Rebuilds a batch from encoded spans (after a split, or from storage). */
+  batchOf(items: EncodedSpan[], attempt = 0): Batch {
+    const builder = new BodyBuilder(this.resourceJson);
+    for (const item of items) builder.add(item.scope, item.span);
+    return { items, body: builder.build(), attempt, notBefore: 0 };
+  }
+
+  private spansIn(batch: Batch): number {
+    return batch.items.length - (batch.report ? 1 : 0);
+  }
+
+  private settle(batch: Batch, outcome: SendOutcome): void {
+    const n = this.spansIn(batch);
+    switch (outcome.kind) {
+      case 'ok':
+        this.exported += n;
+        return;
+      case 'too_large': {
+        if (batch.items.length === 1) {
+          this.drops.add('too_large', n);
+          if (batch.report) this.drops.restore(batch.report);
+          return;
+        }
+        const half = Math.ceil(batch.items.length / 2);
+        const a = this.batchOf(batch.items.slice(0, half), batch.attempt);
+        const b = this.batchOf(batch.items.slice(half), batch.attempt);
+        a.report = batch.report; // the report span sits in the first half
+        this.retries.unshift(a, b);
+        return;
+      }
+      case 'retry':
+        if (batch.attempt < this.maxRetries) {
+          batch.attempt++;
+          // Exponential backoff with jitter, never sooner than Retry-After asks.
+          const backoff = Math.min(30_000, 1000 * 2 ** (batch.attempt - 1)) * (0.5 + Math.random() / 2);
+          batch.notBefore = Date.now() + Math.min(300_000, Math.max(backoff, outcome.afterMs ?? 0));
+          this.retries.push(batch);
+          return;
+        }
+        break; // retries ran out
+    }
+    // Rejected, or retried in vain: retrying cannot help.
+    this.drops.add('export_failed', n);
+    if (batch.report) this.drops.restore(batch.report);
+  }
+
+  /** The next batch due now: a retry whose wait is over, else fresh spans. */
+  private due(now: number, ignoreBackoff: boolean): Batch | undefined {
+    const i = this.retries.findIndex((b) => ignoreBackoff || b.notBefore <= now);
+    if (i >= 0) return this.retries.splice(i, 1)[0];
+    return this.nextBatch();
+  }
+
+  private exportNext(ignoreBackoff = false): Promise<void> {
+    if (this.inFlight) return this.inFlight;
+    const batch = this.due(Date.now(), ignoreBackoff);
+    if (!batch) {
+      this.rearm();
+      return Promise.resolve();
+    }
+    const p = this.opts.transport
+      .send(batch.body)
+      .catch((): SendOutcome => ({ kind: 'retry' }))
+      .then((outcome) => {
+        this.settle(batch, outcome);
+        this.inFlight = undefined;
+        this.rearm();
+      });
+    this.inFlight = p;
+    return p;
+  }
+
+  /** After an export: go on at once while a full batch waits, else when the next thing is due. */
+  private rearm(): void {
+    if (this.inFlight) return;
+    if (this.queue.size >= this.opts.maxExportBatchSize) return this.schedule(0);
+    let next = Infinity;
+    if (this.queue.size) next = this.opts.scheduledDelayMillis;
+    for (const b of this.retries) next = Math.min(next, Math.max(0, b.notBefore - Date.now()));
+    if (next !== Infinity) this.schedule(next);
+  }
+
+  /**
+   * Sends everything queued now and resolves when each request has been answered
+   * (or failed). Batches waiting out a Retry-After are left for their turn.
+   */
+  async flush(): Promise<void> {
+    for (let guard = 0; guard < 10_000; guard++) {
+      if (this.inFlight) {
+        await this.inFlight;
+        continue;
+      }
+      const now = Date.now();
+      if (!this.queue.size && !this.retries.some((b) => b.notBefore <= now)) return;
+      await this.exportNext();
+    }
+  }
+
+  /**
+   * Takes everything waiting, as batches, synchronously: the page-exit path sends them
+   * by beacon or stores them. Spans of a request still in flight are not included.
+   */
+  drain(): Batch[] {
+    const out = this.retries.splice(0, this.retries.length);
+    for (let b = this.nextBatch(); b; b = this.nextBatch()) out.push(b);
+    return out;
+  }
+
+  /** Queues encoded spans for sending (from storage, or a beacon the browser refused). */
+  requeue(batches: Batch[]): void {
+    for (const b of batches) {
+      b.notBefore = 0;
+      this.retries.push(b);
+    }
+    this.rearm();
+  }
+
+  /** Records a batch's outcome when it was sent outside the pipeline (a beacon). */
+  settleExternal(batch: Batch, outcome: SendOutcome): void {
+    this.settle(batch, outcome);
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.rearm();
+  }
+
+  pause(): void {
+    this.paused = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  async shutdown(): Promise<void> {
+    await this.flush();
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.drops.add('shutdown', this.queue.size + this.retryingSpans());
+    this.queue.take(this.queue.size);
+    this.retries.length = 0;
+  }
+}
+
+/** A `tracelet.dropped` span: how many spans were lost since the last report, by reason. */
+export function encodeDropReport(report: Partial<Record<DropReason, number>>): string {
+  const attrs: Attributes = {};
+  let total = 0;
+  for (const k in report) {
+    const n = report[k as DropReason] ?? 0;
+    attrs['tracelet.dropped.' + k] = n;
+    total += n;
+  }
+  attrs['tracelet.dropped.total'] = total;
+  const now = msToNanos(Date.now());
+  return '{"traceId":"' + randomHex(16) + '","spanId":"' + randomHex(8) + '","name":"tracelet.dropped","kind":1' +
+    ',"startTimeUnixNano":"' + now + '","endTimeUnixNano":"' + now + '"' + encodeAttributes(attrs) + '}';
+}

@@ -1,0 +1,172 @@
+import {
+  createContextKey,
+  isSpanContextValid,
+  trace,
+  type Context,
+  type SpanContext,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type TextMapSetter,
+  type TraceState,
+} from '@opentelemetry/api';
+
+/*
+ * W3C Trace Context, Level 2, strict: the stock propagator keeps a tracestate with an
+ * invalid member and loses the `random` flag. Parsing never throws; anything invalid
+ * means "no parent", so a fresh trace starts.
+ */
+
+export const TRACEPARENT = 'traceparent';
+export const TRACESTATE = 'tracestate';
+export const FLAG_SAMPLED = 0x01;
+/** Level 2: the trace id's rightmost 7 bytes are random. */
+export const FLAG_RANDOM = 0x02;
+
+const HEX32 = /^[0-9a-f]{32}$/;
+const HEX16 = /^[0-9a-f]{16}$/;
+const ZERO32 = '0'.repeat(32);
+const ZERO16 = '0'.repeat(16);
+const KEY = /^[a-z0-9][a-z0-9_\-*/@]{0,255}$/;
+// value = 0*255(chr) nblk-chr; chr = %x20 / nblk-chr; nblk-chr excludes ',' and '='.
+const VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
+const MAX_MEMBERS = 32;
+
+export interface Traceparent {
+  traceId: string;
+  spanId: string;
+  flags: number;
+}
+
+/** Parses a traceparent value; undefined when it is not valid W3C. */
+export function parseTraceparent(value: unknown): Traceparent | undefined {
+  if (typeof value !== 'string' || value.length > 4096) return undefined;
+  const v = value.trim();
+  if (v.length < 55) return undefined;
+  const version = v.slice(0, 2);
+  if (!/^[0-9a-f]{2}$/.test(version) || version === 'ff' || v[2] !== '-') return undefined;
+  // Version 00 is exactly 55 characters; a later version may append "-…" fields we ignore.
+  if (version === '00' ? v.length !== 55 : v.length > 55 && v[55] !== '-') return undefined;
+  if (v[35] !== '-' || v[52] !== '-') return undefined;
+  const traceId = v.slice(3, 35);
+  const spanId = v.slice(36, 52);
+  const flagsHex = v.slice(53, 55);
+  if (!HEX32.test(traceId) || traceId === ZERO32 || !HEX16.test(spanId) || spanId === ZERO16) return undefined;
+  if (!/^[0-9a-f]{2}$/.test(flagsHex)) return undefined;
+  const raw = parseInt(flagsHex, 16);
+  // Of a future version we may only trust the sampled bit.
+  const flags = version === '00' ? raw & (FLAG_SAMPLED | FLAG_RANDOM) : raw & FLAG_SAMPLED;
+  return { traceId, spanId, flags };
+}
+
+export function formatTraceparent(traceId: string, spanId: string, flags: number): string {
+  return '00-' + traceId + '-' + spanId + '-0' + (flags & (FLAG_SAMPLED | FLAG_RANDOM)).toString(16);
+}
+
+/** An immutable W3C tracestate. */
+export class W3CTraceState implements TraceState {
+  constructor(private readonly members: ReadonlyArray<readonly [string, string]> = []) {}
+
+  get(key: string): string | undefined {
+    for (const [k, v] of this.members) if (k === key) return v;
+    return undefined;
+  }
+
+  set(key: string, value: string): TraceState {
+    if (!KEY.test(key) || !VALUE.test(value)) return this;
+    const rest = this.members.filter(([k]) => k !== key);
+    // A new or modified member moves to the left; the list stays within 32 members.
+    return new W3CTraceState([[key, value] as const, ...rest].slice(0, MAX_MEMBERS));
+  }
+
+  unset(key: string): TraceState {
+    return new W3CTraceState(this.members.filter(([k]) => k !== key));
+  }
+
+  serialize(): string {
+    return this.members.map(([k, v]) => k + '=' + v).join(',');
+  }
+}
+
+/**
+ * Parses a tracestate value (several header fields already joined by ','). The whole
+ * header is dropped — undefined — on any invalid member, a duplicate key, or more
+ * than 32 members. Empty members are allowed and skipped.
+ */
+export function parseTracestate(value: unknown): W3CTraceState | undefined {
+  if (typeof value !== 'string' || value.length > 8192) return undefined;
+  const members: [string, string][] = [];
+  const seen = new Set<string>();
+  for (const part of value.split(',')) {
+    const m = part.replace(/^[ \t]+|[ \t]+$/g, '');
+    if (!m) continue;
+    const eq = m.indexOf('=');
+    if (eq <= 0) return undefined;
+    const key = m.slice(0, eq);
+    const val = m.slice(eq + 1);
+    if (!KEY.test(key) || !VALUE.test(val) || seen.has(key)) return undefined;
+    seen.add(key);
+    members.push([key, val]);
+    if (members.length > MAX_MEMBERS) return undefined;
+  }
+  return members.length ? new W3CTraceState(members) : undefined;
+}
+
+/** The remote parent a context was extracted from, to carry its `random` flag to children. */
+const REMOTE_ORIGIN = createContextKey('tracelet.remote-origin');
+
+interface RemoteOrigin {
+  traceId: string;
+  random: boolean;
+}
+
+function headerValue(carrier: unknown, getter: TextMapGetter, key: string): string | undefined {
+  const v = getter.get(carrier, key);
+  if (Array.isArray(v)) return v.join(',');
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Outgoing flags for a span: sampled from the span, random carried from the trace's remote origin. */
+export function outgoingFlags(context: Context, sc: SpanContext): number {
+  const origin = context.getValue(REMOTE_ORIGIN) as RemoteOrigin | undefined;
+  // A trace we started has a random trace id (crypto-grade generator).
+  const random = origin && origin.traceId === sc.traceId ? origin.random : true;
+  return (sc.traceFlags & FLAG_SAMPLED) | (random ? FLAG_RANDOM : 0);
+}
+
+/** Extracts a remote SpanContext into `context`; an invalid header leaves the context as it was. */
+export function extractInto(context: Context, traceparent: unknown, tracestate: unknown): Context {
+  try {
+    const tp = parseTraceparent(traceparent);
+    if (!tp) return context;
+    const sc: SpanContext = {
+      traceId: tp.traceId,
+      spanId: tp.spanId,
+      traceFlags: tp.flags,
+      isRemote: true,
+      traceState: parseTracestate(tracestate),
+    };
+    return trace
+      .setSpanContext(context, sc)
+      .setValue(REMOTE_ORIGIN, { traceId: tp.traceId, random: (tp.flags & FLAG_RANDOM) !== 0 } satisfies RemoteOrigin);
+  } catch {
+    return context;
+  }
+}
+
+export class W3CPropagator implements TextMapPropagator {
+  inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
+    const sc = trace.getSpanContext(context);
+    if (!sc || !isSpanContextValid(sc)) return;
+    setter.set(carrier, TRACEPARENT, formatTraceparent(sc.traceId, sc.spanId, outgoingFlags(context, sc)));
+    const ts = sc.traceState?.serialize();
+    if (ts) setter.set(carrier, TRACESTATE, ts);
+  }
+
+  extract(context: Context, carrier: unknown, getter: TextMapGetter): Context {
+    return extractInto(context, headerValue(carrier, getter, TRACEPARENT), headerValue(carrier, getter, TRACESTATE));
+  }
+
+  fields(): string[] {
+    return [TRACEPARENT, TRACESTATE];
+  }
+}

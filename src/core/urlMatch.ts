@@ -1,0 +1,36 @@
+/** A URL pattern as users write it: an origin, a URL prefix, or a RegExp. */
+export type UrlPattern = string | RegExp;
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Turns a user pattern into a RegExp over absolute URLs. A string is a prefix; a bare
+ * origin (`https://api.example.com`) must be followed by a path, query, fragment or the
+ * end, so it never matches `https://api.example.com.evil.net`.
+ */
+export function toUrlRegExp(pattern: UrlPattern): RegExp {
+  if (pattern instanceof RegExp) return pattern;
+  let p = pattern.trim();
+  let bareOrigin = false;
+  try {
+    const u = new URL(p);
+    bareOrigin = (u.pathname === '/' && !/\/$/.test(p)) && !u.search && !u.hash;
+    if (bareOrigin) p = u.origin;
+  } catch {
+    // Not an absolute URL: treat as a plain prefix.
+  }
+  return new RegExp('^' + escape(p) + (bareOrigin ? '(?:[/?#]|$)' : ''));
+}
+
+export function matchesAny(url: string, patterns: readonly RegExp[]): boolean {
+  for (const re of patterns) {
+    re.lastIndex = 0;
+    if (re.test(url)) return true;
+  }
+  return false;
+}
+
+/** Parses `data-propagate-to="https://a.example, https://b.example/api/"`. */
+export function splitList(value: string | null | undefined): string[] {
+  return (value ?? '').split(/[\s,]+/).filter(Boolean);
+}
