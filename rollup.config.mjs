@@ -4,6 +4,7 @@ import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 import pkg from './package.json' with { type: 'json' };
+import edge from './rollup.edge.mjs';
 
 const ts = () => typescript({ tsconfig: './tsconfig.build.json' });
 const minify = (module) =>
@@ -32,4 +33,5 @@ export default [
     external,
     plugins: [dts({ tsconfig: './tsconfig.build.json' })],
   },
+  ...edge,
 ];
