@@ -10,7 +10,9 @@ import type { Stats } from '../core/stats';
 import { MAX_STRING_LENGTH } from '../core/otlp';
 import { instrumentDocumentLoad } from './documentLoad';
 import { instrumentFetch } from './fetch';
+import { flushAtExit } from './exit';
 import { onHidden } from './lib/onHidden';
+import { UnloadStore } from './lib/unloadStore';
 import { parseBrowserOptions, type BrowserOptions } from './options';
 import { browserTransport } from './transport';
 import { instrumentXhr } from './xhr';
@@ -70,9 +72,10 @@ export function init(options: BrowserOptions): Agent {
 
 function start(options: BrowserOptions): Agent {
   const config = parseBrowserOptions(options, location.href);
+  const transport = browserTransport(config.endpoint, config.headers);
   const pipeline = new ExportPipeline({
     resource: resourceAttributes(config, { 'user_agent.original': navigator.userAgent }),
-    transport: browserTransport(config.endpoint, config.headers),
+    transport,
     maxQueueSize: config.maxQueueSize,
     maxExportBatchSize: config.maxExportBatchSize,
     scheduledDelayMillis: config.scheduledDelayMillis,
@@ -91,9 +94,15 @@ function start(options: BrowserOptions): Agent {
     i.setTracerProvider(provider);
     i.enable();
   }
-  const stopHidden = onHidden(() => {
-    pipeline.flush().catch(() => {});
-  });
+  // Spans an earlier page view could not send at its exit go first.
+  const store = new UnloadStore('tracelet:' + config.endpoint, pipeline.drops);
+  pipeline.requeueItems(store.take());
+  const stopHidden = onHidden((e) => flushAtExit(pipeline, transport, store, e.type === 'pagehide'));
+  // A page restored from the bfcache takes back what it stored when it was hidden.
+  const onShow = (e: PageTransitionEvent) => {
+    if (e.persisted) pipeline.requeueItems(store.take());
+  };
+  addEventListener('pageshow', onShow);
 
   const agent: Agent = {
     tracer: provider.getTracer('tracelet'),
@@ -103,6 +112,7 @@ function start(options: BrowserOptions): Agent {
     async shutdown() {
       if (running !== agent) return;
       stopHidden();
+      removeEventListener('pageshow', onShow);
       for (const i of instrumentations) i.disable();
       await provider.shutdown();
       trace.disable();

@@ -90,6 +90,10 @@ function stringRecord<T>(o: Record<string, unknown>, key: string, valid: (v: unk
 /** Resolves `endpoint` against `base` (the page's URL in a browser) and insists on http(s). */
 export function parseEndpoint(raw: string, base?: string): string {
   let url: URL;
+  // Only an absolute URL, or a path on the page's own origin; anything else is a mistake.
+  if (!/^https?:\/\/|^\/(?!\/)/i.test(raw) || /\s/.test(raw)) {
+    throw new ConfigError('endpoint', `must be a URL (http(s)://… or /path), got ${JSON.stringify(raw)}`);
+  }
   try {
     url = new URL(raw, base);
   } catch {

@@ -55,8 +55,6 @@ export class ExportPipeline {
   private timerAt = 0;
   private exported = 0;
   private stopped = false;
-  /** Set by the browser while the page is hidden: exports wait for the exit path or the page's return. */
-  paused = false;
 
   constructor(private readonly opts: PipelineOptions) {
     this.queue = new BoundedQueue(opts.maxQueueSize);
@@ -92,7 +90,7 @@ export class ExportPipeline {
 
   /** Arms the timer to fire within `delay` ms unless it already fires sooner. */
   private schedule(delay: number): void {
-    if (this.stopped || this.paused) return;
+    if (this.stopped) return;
     const at = Date.now() + delay;
     if (this.timer !== undefined) {
       if (this.timerAt <= at) return;
@@ -261,7 +259,7 @@ export class ExportPipeline {
     return out;
   }
 
-  /** Queues encoded spans for sending (from storage, or a beacon the browser refused). */
+  /** Queues batches for sending again (a beacon the browser refused, a bfcache restore). */
   requeue(batches: Batch[]): void {
     for (const b of batches) {
       b.notBefore = 0;
@@ -270,20 +268,33 @@ export class ExportPipeline {
     this.rearm();
   }
 
+  /** Packs encoded spans (from storage) into batches within the limits and queues them. */
+  requeueItems(items: EncodedSpan[]): void {
+    const batches: Batch[] = [];
+    let builder = new BodyBuilder(this.resourceJson);
+    let current: EncodedSpan[] = [];
+    const close = () => {
+      if (current.length) batches.push({ items: current, body: builder.build(), attempt: 0, notBefore: 0 });
+      builder = new BodyBuilder(this.resourceJson);
+      current = [];
+    };
+    for (const item of items) {
+      if (current.length >= this.opts.maxExportBatchSize || !this.encodeInto(builder, item)) {
+        close();
+        if (!this.encodeInto(builder, item)) {
+          this.drops.add('too_large');
+          continue;
+        }
+      }
+      current.push(item);
+    }
+    close();
+    this.requeue(batches);
+  }
+
   /** Records a batch's outcome when it was sent outside the pipeline (a beacon). */
   settleExternal(batch: Batch, outcome: SendOutcome): void {
     this.settle(batch, outcome);
-  }
-
-  resume(): void {
-    this.paused = false;
-    this.rearm();
-  }
-
-  pause(): void {
-    this.paused = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
   }
 
   async shutdown(): Promise<void> {

@@ -1,0 +1,89 @@
+import { context, createContextKey, propagation, trace, type Attributes, type Context, type Tracer } from '@opentelemetry/api';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { ConfigError } from '../core/config';
+import { MAX_STRING_LENGTH } from '../core/otlp';
+import { ExportPipeline } from '../core/pipeline';
+import { PipelineSpanProcessor } from '../core/processor';
+import { W3CPropagator } from '../core/propagation';
+import { resourceAttributes } from '../core/resource';
+import { ParentOrRootSampler, traceIdRatio } from '../core/sampler';
+import type { Stats } from '../core/stats';
+import type { Transport } from '../core/transport';
+import { parseEdgeOptions, type EdgeConfig } from './config';
+import { edgeContext } from './context';
+import { installFetch } from './fetch';
+import { cryptoIdGenerator } from './ids';
+import { edgeTransport } from './transport';
+
+/** One tracer provider and export pipeline, shared by every request its handler serves. */
+export interface EdgeAgent {
+  readonly config: EdgeConfig;
+  readonly tracer: Tracer;
+  /** Sends everything queued; resolves (never rejects) when each export has been answered. */
+  flush(): Promise<void>;
+  stats(): Stats;
+  shutdown(): Promise<void>;
+}
+
+/** The agent whose request owns a context: the fetch wrapper asks it for CLIENT spans. */
+const AGENT = createContextKey('tracelet.edge.agent');
+
+export function withAgent(ctx: Context, agent: EdgeAgent): Context {
+  return ctx.setValue(AGENT, agent);
+}
+
+export function agentOf(ctx: Context): EdgeAgent | undefined {
+  return ctx.getValue(AGENT) as EdgeAgent | undefined;
+}
+
+let registered = false;
+
+/**
+ * Makes `trace.getTracer()`, `context.active()` and `propagation` of @opentelemetry/api work
+ * inside handlers. First agent wins; a provider someone else registered is left alone.
+ */
+function registerGlobals(provider: BasicTracerProvider): void {
+  if (registered) return;
+  registered = true;
+  context.setGlobalContextManager(edgeContext);
+  trace.setGlobalTracerProvider(provider);
+  propagation.setGlobalPropagator(new W3CPropagator());
+}
+
+export function createAgent(config: EdgeConfig, runtime: Attributes, transport?: Transport): EdgeAgent {
+  const pipeline = new ExportPipeline({
+    resource: resourceAttributes(config, runtime),
+    transport: transport ?? edgeTransport(config.endpoint, config.headers, config.exportTimeoutMillis),
+    maxQueueSize: config.maxQueueSize,
+    maxExportBatchSize: config.maxExportBatchSize,
+    scheduledDelayMillis: config.scheduledDelayMillis,
+  });
+  const provider = new BasicTracerProvider({
+    sampler: new ParentOrRootSampler(traceIdRatio(config.sampleRate)),
+    spanProcessors: [new PipelineSpanProcessor(pipeline)],
+    idGenerator: cryptoIdGenerator,
+    spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },
+  });
+  registerGlobals(provider);
+  installFetch();
+  return {
+    config,
+    tracer: provider.getTracer('tracelet'),
+    flush: () => pipeline.flush().catch(() => {}),
+    stats: () => pipeline.stats(),
+    shutdown: () => provider.shutdown().catch(() => {}),
+  };
+}
+
+/**
+ * An agent for `options`, or undefined after one console.error naming the bad option:
+ * a wrapper with a bad configuration runs its handler untraced and never throws.
+ */
+export function startAgent(options: unknown, runtime: Attributes): EdgeAgent | undefined {
+  try {
+    return createAgent(parseEdgeOptions(options), runtime);
+  } catch (e) {
+    console.error(e instanceof ConfigError ? e.message : `tracelet: tracing is off: ${String(e)}`);
+    return undefined;
+  }
+}

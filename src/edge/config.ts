@@ -1,0 +1,51 @@
+import { ConfigError, parseCoreOptions, type CoreConfig, type CoreOptions } from '../core/config';
+
+/** Options of the edge wrappers (Cloudflare Workers, Deno): the core options plus these. */
+export interface EdgeOptions extends CoreOptions {
+  /**
+   * Adds `Server-Timing: traceparent;desc="00-<trace>-<span>-<flags>"` to every response, so
+   * the browser agent can make its page-load span a child of the edge span. Default true.
+   */
+  serverTiming?: boolean;
+  /** Records `client.address` (the caller's IP: personal data in many places). Default false. */
+  captureClientAddress?: boolean;
+  /** The route template of a request (`/users/:id`): becomes `http.route` and the span name. */
+  route?: (request: Request) => string | undefined;
+  /** Abort an export request after this many ms (Workers cancel `waitUntil` work after 30 s). Default 10000. */
+  exportTimeoutMillis?: number;
+}
+
+export interface EdgeConfig extends CoreConfig {
+  serverTiming: boolean;
+  captureClientAddress: boolean;
+  route?: (request: Request) => string | undefined;
+  exportTimeoutMillis: number;
+}
+
+export function optionalBoolean(o: Record<string, unknown>, key: string, fallback: boolean): boolean {
+  const v = o[key];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'boolean') throw new ConfigError(key, `must be true or false, got ${JSON.stringify(v) ?? typeof v}`);
+  return v;
+}
+
+/** Validates edge options; throws a ConfigError naming the first bad option. The endpoint must be absolute. */
+export function parseEdgeOptions(input: unknown): EdgeConfig {
+  const core = parseCoreOptions(input);
+  const o = input as Record<string, unknown>;
+  const route = o.route;
+  if (route !== undefined && route !== null && typeof route !== 'function') {
+    throw new ConfigError('route', `must be a function (request) => string | undefined, got ${typeof route}`);
+  }
+  const timeout = o.exportTimeoutMillis ?? 10_000;
+  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 1 || timeout > 600_000) {
+    throw new ConfigError('exportTimeoutMillis', `must be a number from 1 to 600000, got ${JSON.stringify(timeout) ?? typeof timeout}`);
+  }
+  return {
+    ...core,
+    serverTiming: optionalBoolean(o, 'serverTiming', true),
+    captureClientAddress: optionalBoolean(o, 'captureClientAddress', false),
+    route: typeof route === 'function' ? (route as EdgeConfig['route']) : undefined,
+    exportTimeoutMillis: timeout,
+  };
+}

@@ -1,0 +1,47 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ROOT_CONTEXT, type Context, type ContextManager } from '@opentelemetry/api';
+
+/**
+ * The active OTel context per async flow, kept in AsyncLocalStorage from `node:async_hooks`:
+ * it holds across await, timers, fetch and `.then` in workerd (compat flag `nodejs_als`, or
+ * `nodejs_compat`) and Deno, so concurrent requests never see each other's spans. Written
+ * here rather than taken from @opentelemetry/context-async-hooks, whose 2.x line never
+ * loads once bundled (dynamic `require`).
+ */
+export class AsyncLocalStorageContextManager implements ContextManager {
+  private readonly storage = new AsyncLocalStorage<Context>();
+
+  active(): Context {
+    return this.storage.getStore() ?? ROOT_CONTEXT;
+  }
+
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    context: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
+    return this.storage.run(context, () => fn.apply(thisArg, args));
+  }
+
+  bind<T>(context: Context, target: T): T {
+    if (typeof target !== 'function') return target;
+    const run = (thisArg: unknown, args: unknown[]) =>
+      this.storage.run(context, () => (target as (...a: unknown[]) => unknown).apply(thisArg, args));
+    return function (this: unknown, ...args: unknown[]) {
+      return run(this, args);
+    } as T;
+  }
+
+  enable(): this {
+    return this;
+  }
+
+  /** Shared by every agent in the isolate, so it is never switched off. */
+  disable(): this {
+    return this;
+  }
+}
+
+/** One per isolate: every agent and the global fetch wrapper read the same storage. */
+export const edgeContext = new AsyncLocalStorageContextManager();

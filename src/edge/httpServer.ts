@@ -1,0 +1,62 @@
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
+import { TRACEPARENT, TRACESTATE, extractInto, outgoingFlags } from '../core/propagation';
+import { withAgent, type EdgeAgent } from './agent';
+import { methodAttributes } from './http';
+import { serverTimingEntry, withServerTiming } from './serverTiming';
+import { runInSpan } from './span';
+
+/** What the runtime adapter knows about a request beyond the Request itself. */
+export interface RequestInfo {
+  /** The caller's IP; recorded only with `captureClientAddress`. */
+  clientAddress?: string;
+}
+
+function routeOf(agent: EdgeAgent, request: Request): string | undefined {
+  try {
+    const r = agent.config.route?.(request);
+    return typeof r === 'string' && r ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Serves one request inside a SERVER span that continues the incoming W3C trace context
+ * (a malformed one starts a fresh trace). The handler's exception is recorded and rethrown
+ * untouched; its response gets the span's traceparent in Server-Timing.
+ */
+export function traceRequest(
+  agent: EdgeAgent,
+  request: Request,
+  handler: () => Response | Promise<Response>,
+  info: RequestInfo = {},
+): Promise<Response> {
+  const parent = extractInto(withAgent(ROOT_CONTEXT, agent), request.headers.get(TRACEPARENT), request.headers.get(TRACESTATE));
+  const attrs: Record<string, string | number> = {};
+  const method = methodAttributes(request.method, attrs);
+  const url = new URL(request.url);
+  attrs['url.path'] = url.pathname;
+  attrs['url.scheme'] = url.protocol.slice(0, -1);
+  const route = routeOf(agent, request);
+  if (route) attrs['http.route'] = route;
+  const ua = request.headers.get('user-agent');
+  if (ua) attrs['user_agent.original'] = ua;
+  if (agent.config.captureClientAddress && info.clientAddress) attrs['client.address'] = info.clientAddress;
+
+  const span = agent.tracer.startSpan(route ? method + ' ' + route : method, { kind: SpanKind.SERVER, attributes: attrs as Attributes }, parent);
+  return runInSpan(span, parent, handler, (res) => {
+    span.setAttribute('http.response.status_code', res.status);
+    if (res.status >= 500) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.setAttribute('error.type', String(res.status));
+    }
+  }).then((res) => {
+    if (!agent.config.serverTiming || !(res instanceof Response)) return res;
+    const sc = span.spanContext();
+    try {
+      return withServerTiming(res, serverTimingEntry(sc.traceId, sc.spanId, outgoingFlags(parent, sc)));
+    } catch {
+      return res; // a body already used cannot be copied: the response matters more than the header
+    }
+  });
+}

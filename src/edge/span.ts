@@ -1,0 +1,37 @@
+import { SpanStatusCode, trace, type Context, type Exception, type Span } from '@opentelemetry/api';
+import { edgeContext } from './context';
+
+/** Status ERROR, an `exception` event and `error.type`, as the semantic conventions ask. */
+export function recordError(span: Span, err: unknown): void {
+  const isObject = typeof err === 'object' && err !== null;
+  span.recordException(isObject ? (err as Exception) : String(err));
+  const message = err instanceof Error ? err.message : isObject ? undefined : String(err);
+  span.setStatus({ code: SpanStatusCode.ERROR, ...(message && { message }) });
+  const type = err instanceof Error ? err.name || err.constructor?.name : undefined;
+  span.setAttribute('error.type', type || '_OTHER');
+}
+
+/**
+ * Runs `fn` with `span` active (a child of `parent`) and ends the span when `fn` settles.
+ * An exception is recorded and rethrown untouched; `onResult` reads the result first.
+ */
+export async function runInSpan<T>(span: Span, parent: Context, fn: () => T | Promise<T>, onResult?: (result: T) => void): Promise<T> {
+  let result: T;
+  try {
+    result = await edgeContext.with(trace.setSpan(parent, span), fn);
+  } catch (err) {
+    try {
+      recordError(span, err);
+    } finally {
+      span.end();
+    }
+    throw err;
+  }
+  try {
+    onResult?.(result);
+  } catch {
+    // Reading a strange result must never fail the user's call.
+  }
+  span.end();
+  return result;
+}

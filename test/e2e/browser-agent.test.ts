@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launchChromium, collectPageProblems } from '../support/chromium';
+import { startApi, startSite, type Site } from '../support/site';
+import { htmlTemplate } from '../support/template';
+import type { ReceivedSpan } from '../support/otlpReceiver';
+import { bundleApp } from '../support/bundle';
+import { serveStatic } from '../support/http';
+
+const FIXTURES = resolve(import.meta.dirname, 'fixtures');
+const CLIENT = 3; // OTLP SpanKind
+
+let browser: Browser;
+let site: Site;
+let api: Awaited<ReturnType<typeof startApi>>;
+let third: Awaited<ReturnType<typeof startApi>>;
+
+beforeAll(async () => {
+  api = await startApi({ allowTraceHeaders: true });
+  third = await startApi({ allowTraceHeaders: false });
+  const app = serveStatic(await bundleApp(resolve(FIXTURES, 'esm-app.js')));
+  site = await startSite(FIXTURES, {
+    '/agent.html': htmlTemplate(resolve(FIXTURES, 'agent.html'), () => ({ ENDPOINT: site.receiver.url, PROPAGATE: api.url })),
+    '/app/app.js': (req, res, body) => app({ ...req, url: '/app.js' } as typeof req, res, body),
+  });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([site?.close(), api?.close(), third?.close()]);
+});
+
+function traceparentOf(seen: { path: string; method: string; headers: Record<string, unknown> }[], path: string) {
+  const r = seen.find((s) => s.path === path && s.method === 'GET');
+  expect(r, `request to ${path}`).toBeDefined();
+  return r!.headers.traceparent as string | undefined;
+}
+
+describe('script tag in Chromium', () => {
+  it('traces page load, fetch and XHR, propagates only where allowed, and exports valid OTLP', async () => {
+    const page = await browser.newPage();
+    const problems = collectPageProblems(page);
+    await page.goto(`${site.page.url}/agent.html?api=${encodeURIComponent(api.url)}&third=${encodeURIComponent(third.url)}`);
+    expect(await page.evaluate(() => (window as any).callsDone)).toEqual([200, 200, 200, 200, 200]);
+    await page.evaluate(() => (window as any).Tracelet.getAgent().flush());
+
+    const spans = await site.receiver.waitForSpans(
+      (s) => s.some((x) => x.name === 'documentLoad') && s.filter((x) => x.kind === CLIENT).length >= 5,
+    );
+    const byUrl = (url: string) => spans.find((s) => s.kind === CLIENT && s.attributes['url.full'] === url) as ReceivedSpan;
+
+    // Page load: documentLoad with documentFetch and resourceFetch children.
+    const load = spans.find((s) => s.name === 'documentLoad')!;
+    const children = spans.filter((s) => s.parentSpanId === load.spanId);
+    expect(children.map((s) => s.name)).toContain('documentFetch');
+    expect(children.filter((s) => s.name === 'resourceFetch').map((s) => s.attributes['url.full'])).toEqual(
+      expect.arrayContaining([`${site.page.url}/dist/tracelet.min.js`, `${site.page.url}/pixel.svg`]),
+    );
+    expect(load.resource).toMatchObject({
+      'service.name': 'e2e-shop',
+      'service.version': '1.2.3',
+      'deployment.environment.name': 'test',
+      'telemetry.sdk.name': 'tracelet',
+    });
+    expect(String(load.resource['user_agent.original'])).toContain('Chrome');
+
+    // fetch and XHR to the allowed origin: CLIENT spans, and the backend continues them.
+    for (const path of ['/api/fetch', '/api/xhr']) {
+      const span = byUrl(api.url + path);
+      expect(span, path).toBeDefined();
+      expect(span.attributes).toMatchObject({
+        'http.request.method': 'GET',
+        'http.response.status_code': 200,
+        'server.address': '127.0.0.1',
+      });
+      expect(traceparentOf(api.seen, path)).toBe(`00-${span.traceId}-${span.spanId}-03`);
+    }
+
+    // The third origin: spans recorded, but it never sees a trace id nor a preflight.
+    for (const path of ['/third/fetch', '/third/xhr']) {
+      expect(byUrl(third.url + path), path).toBeDefined();
+      expect(traceparentOf(third.seen, path)).toBeUndefined();
+    }
+    expect(third.seen.every((r) => r.method === 'GET' && !r.headers.traceparent && !r.headers.tracestate)).toBe(true);
+
+    // Exports are never traced themselves.
+    expect(spans.some((s) => String(s.attributes['url.full'] ?? '').startsWith(site.receiver.url))).toBe(false);
+    expect(site.receiver.rejected).toEqual([]);
+    expect(problems.errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('ESM entry bundled into an app, in Chromium', () => {
+  it('traces fetch, joins app spans made with @opentelemetry/api, and exports valid OTLP', async () => {
+    site.receiver.reset();
+    const page = await browser.newPage();
+    const problems = collectPageProblems(page);
+    await page.goto(`${site.page.url}/esm.html?api=${encodeURIComponent(api.url)}&endpoint=${encodeURIComponent(site.receiver.url)}`);
+    expect(await page.evaluate(() => (window as any).callsDone)).toEqual({ status: 200, sameTracer: true });
+    // Let the fetch span end (the instrumentation waits for its resource timing), then flush.
+    await page.waitForTimeout(500);
+    await page.evaluate(() => (window as any).agent.flush());
+    const spans = await site.receiver.waitForSpans((s) => s.some((x) => x.name === 'checkout') && s.some((x) => x.kind === CLIENT));
+    const checkout = spans.find((s) => s.name === 'checkout')!;
+    expect(checkout.scope.name).toBe('esm-app');
+    expect(checkout.attributes['cart.items']).toBe(3);
+    expect(checkout.resource['service.name']).toBe('esm-app');
+    const client = spans.find((s) => s.kind === CLIENT && s.attributes['url.full'] === api.url + '/api/esm')!;
+    expect(traceparentOf(api.seen, '/api/esm')).toBe(`00-${client.traceId}-${client.spanId}-03`);
+    expect(site.receiver.rejected).toEqual([]);
+    expect(problems.errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('configuration mistakes in Chromium', () => {
+  it('logs one error naming the option, leaves the page working, and warns on a second init', async () => {
+    const page = await browser.newPage();
+    const problems = collectPageProblems(page);
+    const warnings: string[] = [];
+    page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+    await page.goto(`${site.page.url}/bad-config.html`);
+    await page.waitForFunction(() => (window as any).result?.fetchOk === true);
+    expect(await page.evaluate(() => (window as any).result)).toEqual({ fetchOk: true, enabled: true, same: true });
+    expect(problems.errors).toHaveLength(1);
+    expect(problems.errors[0]).toMatch(/option "endpoint" must be a URL \(/);
+    expect(warnings.filter((w) => w.includes('tracelet'))).toHaveLength(1);
+    await page.close();
+  });
+});
