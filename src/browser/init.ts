@@ -102,7 +102,13 @@ function start(options: BrowserOptions): Agent {
   const onShow = (e: PageTransitionEvent) => {
     if (e.persisted) pipeline.requeueItems(store.take());
   };
+  // The page we came from may store its leftovers after this page started (Chromium runs
+  // the old page's pagehide in another process, concurrently): pick them up as they land.
+  const onStorage = (e: StorageEvent) => {
+    if (e.key === store.key && e.newValue) pipeline.requeueItems(store.take());
+  };
   addEventListener('pageshow', onShow);
+  addEventListener('storage', onStorage);
 
   const agent: Agent = {
     tracer: provider.getTracer('tracelet'),
@@ -113,6 +119,7 @@ function start(options: BrowserOptions): Agent {
       if (running !== agent) return;
       stopHidden();
       removeEventListener('pageshow', onShow);
+      removeEventListener('storage', onStorage);
       for (const i of instrumentations) i.disable();
       await provider.shutdown();
       trace.disable();

@@ -64,7 +64,7 @@ function numberIn(o: Record<string, unknown>, key: string, min: number, max: num
   const v = o[key];
   if (v === undefined || v === null) return fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-    throw new ConfigError(key, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(v) ?? String(v)}`);
+    throw new ConfigError(key, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
   }
   return v;
 }

@@ -65,6 +65,12 @@ function encodeEvent(e: TimedEvent): string {
     encodeAttributes(e.attributes) + dropped('droppedAttributesCount', e.droppedAttributesCount) + '}';
 }
 
+const HEX32 = /^[0-9a-f]{32}$/;
+const HEX16 = /^[0-9a-f]{16}$/;
+
+/** A link whose ids are not OTLP hex cannot be sent; it is skipped (and counted as dropped). */
+const validLink = (l: Link) => HEX32.test(l.context.traceId) && HEX16.test(l.context.spanId);
+
 function encodeLink(l: Link): string {
   const ts = l.context.traceState?.serialize();
   return '{"traceId":"' + l.context.traceId + '","spanId":"' + l.context.spanId + '"' +
@@ -72,15 +78,16 @@ function encodeLink(l: Link): string {
     dropped('droppedAttributesCount', l.droppedAttributesCount) + '}';
 }
 
-/** One span as an OTLP/JSON object. Throws only on a span without valid ids. */
+/** One span as an OTLP/JSON object. Throws on a span without valid ids. */
 export function encodeSpan(span: ReadableSpan): string {
   const sc = span.spanContext();
+  if (!HEX32.test(sc.traceId) || !HEX16.test(sc.spanId)) throw new Error('invalid span ids');
   const parent = span.parentSpanContext;
   const ts = sc.traceState?.serialize();
   const status = span.status;
   let out = '{"traceId":"' + sc.traceId + '","spanId":"' + sc.spanId + '"';
   if (ts) out += ',"traceState":' + str(ts);
-  if (parent && parent.spanId && !/^0+$/.test(parent.spanId)) out += ',"parentSpanId":"' + parent.spanId + '"';
+  if (parent && HEX16.test(parent.spanId) && !/^0+$/.test(parent.spanId)) out += ',"parentSpanId":"' + parent.spanId + '"';
   // API SpanKind counts from INTERNAL=0; OTLP reserves 0 for UNSPECIFIED.
   out += ',"name":' + str(span.name || 'span') + ',"kind":' + ((span.kind | 0) + 1);
   const start = hrTimeToNanos(span.startTime);
@@ -90,8 +97,9 @@ export function encodeSpan(span: ReadableSpan): string {
   out += encodeAttributes(span.attributes) + dropped('droppedAttributesCount', span.droppedAttributesCount);
   if (span.events.length) out += ',"events":[' + span.events.map(encodeEvent).join(',') + ']';
   out += dropped('droppedEventsCount', span.droppedEventsCount);
-  if (span.links.length) out += ',"links":[' + span.links.map(encodeLink).join(',') + ']';
-  out += dropped('droppedLinksCount', span.droppedLinksCount);
+  const links = span.links.filter(validLink);
+  if (links.length) out += ',"links":[' + links.map(encodeLink).join(',') + ']';
+  out += dropped('droppedLinksCount', span.droppedLinksCount + span.links.length - links.length);
   if (status.code) {
     out += ',"status":{"code":' + status.code + (status.message ? ',"message":' + str(status.message) : '') + '}';
   }

@@ -122,12 +122,6 @@ export class ExportPipeline {
   private nextBatch(): Batch | undefined {
     const builder = new BodyBuilder(this.resourceJson);
     const items: EncodedSpan[] = [];
-    const report = this.drops.takeUnreported();
-    if (report) {
-      const reportSpan = { scope: SCOPE_TRACELET, span: encodeDropReport(report) };
-      this.encodeInto(builder, reportSpan);
-      items.push(reportSpan);
-    }
     while (this.queue.size && builder.count < this.opts.maxExportBatchSize) {
       const item = this.encodeQueued(this.queue.peek()!);
       if (!item) {
@@ -136,19 +130,27 @@ export class ExportPipeline {
         continue;
       }
       if (!this.encodeInto(builder, item)) {
-        if (builder.count === (report ? 1 : 0)) {
-          // Alone it still does not fit: it never will.
-          this.queue.take(1);
-          this.drops.add('too_large');
-          continue;
-        }
-        break;
+        if (builder.count) break;
+        // Alone it still does not fit: it never will.
+        this.queue.take(1);
+        this.drops.add('too_large');
+        continue;
       }
       this.queue.take(1);
       items.push(item);
     }
+    // Drop counts ride along when they fit; otherwise they wait for the next batch.
+    const report = this.drops.takeUnreported();
+    if (report) {
+      const reportSpan = { scope: SCOPE_TRACELET, span: encodeDropReport(report) };
+      if ((items.length || this.retries.length === 0) && this.encodeInto(builder, reportSpan)) {
+        items.push(reportSpan);
+        return { items, body: builder.build(), report, attempt: 0, notBefore: 0 };
+      }
+      this.drops.restore(report);
+    }
     if (items.length === 0) return undefined;
-    return { items, body: builder.build(), report, attempt: 0, notBefore: 0 };
+    return { items, body: builder.build(), attempt: 0, notBefore: 0 };
   }
 
   /** Rebuilds a batch from encoded spans (after a split, or from storage). */
@@ -177,7 +179,7 @@ export class ExportPipeline {
         const half = Math.ceil(batch.items.length / 2);
         const a = this.batchOf(batch.items.slice(0, half), batch.attempt);
         const b = this.batchOf(batch.items.slice(half), batch.attempt);
-        a.report = batch.report; // the report span sits in the first half
+        b.report = batch.report; // the report span is the last item
         this.retries.unshift(a, b);
         return;
       }
@@ -223,14 +225,16 @@ export class ExportPipeline {
     return p;
   }
 
-  /** After an export: go on at once while a full batch waits, else when the next thing is due. */
+  /** After an export: go on at once while a full batch waits, else when the next thing is due; idle, no timer. */
   private rearm(): void {
     if (this.inFlight) return;
     if (this.queue.size >= this.opts.maxExportBatchSize) return this.schedule(0);
     let next = Infinity;
     if (this.queue.size) next = this.opts.scheduledDelayMillis;
     for (const b of this.retries) next = Math.min(next, Math.max(0, b.notBefore - Date.now()));
-    if (next !== Infinity) this.schedule(next);
+    if (next !== Infinity) return this.schedule(next);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   /**

@@ -34,7 +34,25 @@ export async function startApi(opts: { allowTraceHeaders: boolean }): Promise<Lo
 export interface Site {
   page: LoopbackServer;
   receiver: OtlpReceiver;
+  /** The receiver's traces path mounted on the page's own origin, through a proxy. */
+  sameOriginEndpoint: string;
   close(): Promise<void>;
+}
+
+/** Forwards a POST to the receiver and relays its answer, so the endpoint is same-origin. */
+function proxyTo(target: () => string): Handler {
+  return async (req, res, body) => {
+    const upstream = await fetch(target(), {
+      method: req.method,
+      headers: { 'content-type': String(req.headers['content-type'] ?? '') },
+      body: req.method === 'POST' ? new Uint8Array(body) : undefined,
+    });
+    const headers: Record<string, string> = {};
+    upstream.headers.forEach((v, k) => {
+      if (!k.startsWith('access-control-') && k !== 'content-length' && k !== 'connection') headers[k] = v;
+    });
+    res.writeHead(upstream.status, headers).end(Buffer.from(await upstream.arrayBuffer()));
+  };
 }
 
 /**
@@ -44,12 +62,14 @@ export interface Site {
  */
 export async function startSite(fixtures: string, extra: Record<string, Handler> = {}): Promise<Site> {
   const dist = serveStatic(resolve(DIST, '..'));
-  const files = serveStatic(fixtures, extra);
+  const ref: { receiver?: OtlpReceiver } = {};
+  const files = serveStatic(fixtures, { '/v1/traces': proxyTo(() => ref.receiver!.url), ...extra });
   const page = await startHttpServer((req, res, body) => (req.url?.startsWith('/dist/') ? dist(req, res, body) : files(req, res, body)));
-  const receiver = await startOtlpReceiver({ allowedOrigins: [page.url] });
+  const receiver = (ref.receiver = await startOtlpReceiver({ allowedOrigins: [page.url] }));
   return {
     page,
     receiver,
+    sameOriginEndpoint: page.url + '/v1/traces',
     async close() {
       await Promise.all([page.close(), receiver.close()]);
     },

@@ -45,7 +45,7 @@ describe('parseTraceparent', () => {
 
   it('rejects uppercase or non-hex fields and misplaced dashes', () => {
     expect(parseTraceparent(tp('01', '00', TID.toUpperCase()))).toBeUndefined();
-    expect(parseTraceparent(tp('01', '00', TID, SID.toUpperCase().replace('00F', '00F')))).toBeUndefined();
+    expect(parseTraceparent(tp('01', '00', TID, SID.toUpperCase()))).toBeUndefined();
     expect(parseTraceparent(tp('0A'))).toBeUndefined();
     expect(parseTraceparent(tp('0g'))).toBeUndefined();
     expect(parseTraceparent(tp('01', 'A0'))).toBeUndefined();
@@ -120,7 +120,7 @@ describe('parseTracestate', () => {
   });
 
   it('accepts keys per the current grammar: digit start, @ anywhere, * / _ -', () => {
-    for (const key of ['0abc', '9', 'a', 'a@b', 'a@b@c', '@'.padStart(2, 'z'), 'a@', 'tenant@sys', 'a_b-c*d/e', 'a'.repeat(256), '1'.repeat(256)]) {
+    for (const key of ['0abc', '9', 'a', 'a@b', 'a@b@c', 'z@', 'a@', 'tenant@sys', 'a_b-c*d/e', 'a'.repeat(256), '1'.repeat(256)]) {
       expect(parseTracestate(`${key}=v`)?.get(key), key).toBe('v');
     }
   });

@@ -22,7 +22,7 @@ function read(key: string): string[] {
  */
 export class UnloadStore {
   constructor(
-    private readonly key: string,
+    readonly key: string,
     private readonly drops: DropCounter,
     private readonly maxChars = MAX_STORE_CHARS,
   ) {}
