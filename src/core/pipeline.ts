@@ -51,6 +51,8 @@ export class ExportPipeline {
   private readonly maxBatchBytes: number;
   private readonly maxRetries: number;
   private inFlight: Promise<void> | undefined;
+  /** Spans in the request in flight: neither queued nor settled yet. */
+  private sending = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = 0;
   private exported = 0;
@@ -68,19 +70,17 @@ export class ExportPipeline {
   }
 
   stats(): Stats {
-    let queued = this.queue.size;
-    for (const b of this.retries) queued += b.items.length;
-    return { exported: this.exported, dropped: { ...this.drops.total }, queued };
+    return { exported: this.exported, dropped: { ...this.drops.total }, queued: this.queue.size + this.retryingSpans() + this.sending };
   }
 
   private retryingSpans(): number {
     let n = 0;
-    for (const b of this.retries) n += b.items.length;
+    for (const b of this.retries) n += this.spansIn(b);
     return n;
   }
 
   enqueue(span: ReadableSpan): void {
-    if (this.stopped || this.queue.size + this.retryingSpans() >= this.opts.maxQueueSize || !this.queue.push(span)) {
+    if (this.stopped || this.queue.size + this.retryingSpans() + this.sending >= this.opts.maxQueueSize || !this.queue.push(span)) {
       this.drops.add(this.stopped ? 'shutdown' : 'queue_full');
       return;
     }
@@ -213,10 +213,12 @@ export class ExportPipeline {
       this.rearm();
       return Promise.resolve();
     }
+    this.sending = this.spansIn(batch);
     const p = this.opts.transport
       .send(batch.body)
       .catch((): SendOutcome => ({ kind: 'retry' }))
       .then((outcome) => {
+        this.sending = 0;
         this.settle(batch, outcome);
         this.inFlight = undefined;
         this.rearm();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium, collectPageProblems } from '../support/chromium';
@@ -11,8 +12,13 @@ let browser: Browser;
 let site: Site;
 
 beforeAll(async () => {
-  site = await startSite(FIXTURES);
-  browser = await launchChromium();
+  site = await startSite(FIXTURES, {
+    // `Cache-Control: no-store` (what serveStatic sends) keeps a page out of the bfcache.
+    '/bfcache.html': async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(await readFile(resolve(FIXTURES, 'exit.html')));
+    },
+  });
+  browser = await launchChromium({ backForwardCache: true });
 });
 afterAll(async () => {
   await browser?.close();
@@ -81,3 +87,24 @@ for (const where of ['same-origin', 'cross-origin'] as const) {
     });
   });
 }
+
+describe('back/forward cache', () => {
+  it('a page restored from the bfcache resumes exporting, and nothing is lost or doubled', async () => {
+    const page = await (await browser.newContext()).newPage();
+    const problems = collectPageProblems(page);
+    await page.goto(`${site.page.url}/bfcache.html?delay=200&endpoint=${encodeURIComponent(site.receiver.url)}`);
+    await page.evaluate(() => {
+      (window as any).restored = false;
+      addEventListener('pageshow', (e) => ((window as any).restored ||= e.persisted));
+      (window as any).makeSpans(50, 'before-');
+    });
+    await page.goto(`${site.page.url}/blank.html`);
+    // A bfcache restore fires pageshow, not load.
+    await page.goBack({ waitUntil: 'commit' });
+    await page.waitForFunction(() => (window as any).restored === true, undefined, { timeout: 10_000 });
+    await page.evaluate(() => (window as any).makeSpans(50, 'after-'));
+    await expectAllOnce('before-', 50);
+    await expectAllOnce('after-', 50);
+    expect(problems.errors).toEqual([]);
+  });
+});

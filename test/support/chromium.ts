@@ -25,13 +25,15 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--webrtc-ip-handling-policy=disable_non_proxied_udp',
 ];
 
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(opts: { backForwardCache?: boolean } = {}): Promise<Browser> {
   // launch() (not launchPersistentContext) already runs on a fresh temporary profile that
   // Playwright deletes on close, and newContext() isolates tests sharing one browser.
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     args: [...CHROMIUM_ARGS],
+    // Playwright turns the bfcache off by default; page-lifecycle tests need it as users have it.
+    ignoreDefaultArgs: opts.backForwardCache ? ['--disable-back-forward-cache'] : [],
   });
 }
 
