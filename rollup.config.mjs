@@ -20,15 +20,21 @@ export default [
     output: { file: 'dist/tracelet.min.js', format: 'iife', name: 'Tracelet', sourcemap: true, plugins: [minify(false)] },
     plugins: browser(),
   },
-  // `import { init } from 'tracelet'`: ESM for bundlers, tree-shakable.
+  // The opt-in Zone build for a script tag.
   {
-    input: { index: 'src/index.ts' },
-    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js' },
+    input: 'src/script.zone.ts',
+    output: { file: 'dist/tracelet.zone.min.js', format: 'iife', name: 'Tracelet', sourcemap: true, plugins: [minify(false)] },
+    plugins: browser(),
+  },
+  // `import { init } from 'tracelet'` (and 'tracelet/zone'): ESM for bundlers, tree-shakable.
+  {
+    input: { index: 'src/index.ts', zone: 'src/zone.ts' },
+    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'shared-[name].js' },
     external,
     plugins: browser(),
   },
   {
-    input: { index: 'src/index.ts' },
+    input: { index: 'src/index.ts', zone: 'src/zone.ts' },
     output: { dir: 'dist', format: 'es', entryFileNames: '[name].d.ts' },
     external,
     plugins: [dts({ tsconfig: './tsconfig.build.json' })],

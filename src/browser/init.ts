@@ -1,4 +1,4 @@
-import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { context, propagation, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { WebTracerProvider } from '@opentelemetry/sdk-trace-web';
 import { ExportPipeline } from '../core/pipeline';
@@ -10,9 +10,16 @@ import type { Stats } from '../core/stats';
 import { MAX_STRING_LENGTH } from '../core/otlp';
 import { instrumentDocumentLoad } from './documentLoad';
 import { instrumentFetch } from './fetch';
+import { randomHex } from '../core/ids';
+import { instrumentErrors } from './errors';
 import { flushAtExit } from './exit';
+import { listen } from './lib/listen';
 import { onHidden } from './lib/onHidden';
 import { UnloadStore } from './lib/unloadStore';
+import { exposePageTraceparent } from './pageTraceparent';
+import { instrumentRouteChanges } from './routeChange';
+import { Session } from './session';
+import { instrumentWebVitals } from './webVitals';
 import { parseBrowserOptions, type BrowserOptions } from './options';
 import { browserTransport } from './transport';
 import { instrumentXhr } from './xhr';
@@ -24,8 +31,8 @@ export interface Agent {
   flush(): Promise<void>;
   /** Flushes, removes the instrumentation and stops. `init` may be called again afterwards. */
   shutdown(): Promise<void>;
-  /** Exported, dropped (by reason) and queued span counts. */
-  stats(): Stats;
+  /** Exported, dropped (by reason) and queued span counts, and errors not recorded as repeats. */
+  stats(): Stats & { errorsSuppressed: number };
   /** False when the options were invalid: the agent does nothing. */
   readonly enabled: boolean;
 }
@@ -41,7 +48,7 @@ function noopAgent(): Agent {
     tracer: trace.getTracer('tracelet'),
     flush: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
-    stats: () => ({ ...NOOP_STATS, dropped: { ...NOOP_STATS.dropped } }),
+    stats: () => ({ ...NOOP_STATS, dropped: { ...NOOP_STATS.dropped }, errorsSuppressed: 0 }),
     enabled: false,
   };
 }
@@ -58,19 +65,29 @@ export function getAgent(): Agent | undefined {
  * return an agent that does nothing; a second call returns the first agent and warns.
  */
 export function init(options: BrowserOptions): Agent {
+  return initWith(options, {});
+}
+
+/** What the build adds: the Zone build passes its context manager. */
+export interface StartExtras {
+  contextManager?: ContextManager;
+}
+
+/** Starts an agent; `init` and the Zone entry share it. */
+export function initWith(options: BrowserOptions, extras: StartExtras): Agent {
   if (running) {
     console.warn('tracelet: init() was called again; the running agent is kept and returned');
     return running;
   }
   try {
-    return (running = start(options));
+    return (running = start(options, extras));
   } catch (e) {
     console.error((e as Error)?.message ?? e);
     return noopAgent();
   }
 }
 
-function start(options: BrowserOptions): Agent {
+function start(options: BrowserOptions, extras: StartExtras): Agent {
   const config = parseBrowserOptions(options, location.href);
   const transport = browserTransport(config.endpoint, config.headers);
   const pipeline = new ExportPipeline({
@@ -79,48 +96,60 @@ function start(options: BrowserOptions): Agent {
     maxQueueSize: config.maxQueueSize,
     maxExportBatchSize: config.maxExportBatchSize,
     scheduledDelayMillis: config.scheduledDelayMillis,
+    redactUrl: config.redactUrl,
   });
-  // One decision per page view for now; sessions (per-visit decisions) build on it.
-  const sampled = Math.random() < config.sampleRate;
+  // Sampling is decided once per visit, so a visitor is recorded whole or not at all.
+  const session = new Session(config.sampleRate);
+  const pageViewId = randomHex(8);
   const provider = new WebTracerProvider({
-    sampler: new ParentOrRootSampler(() => sampled),
-    spanProcessors: [new PipelineSpanProcessor(pipeline)],
+    sampler: new ParentOrRootSampler(() => session.current().sampled),
+    spanProcessors: [
+      new PipelineSpanProcessor(pipeline, [
+        (span) => span.setAttributes({ 'session.id': session.current().id, 'page_view.id': pageViewId }),
+      ]),
+    ],
     spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },
   });
-  provider.register({ propagator: new W3CPropagator() });
+  provider.register({ propagator: new W3CPropagator(), contextManager: extras.contextManager });
+  // documentLoad becomes a child of the server span that served this page.
+  exposePageTraceparent();
 
-  const instrumentations: Instrumentation[] = [instrumentDocumentLoad(), instrumentFetch(config), instrumentXhr(config)];
-  for (const i of instrumentations) {
+  const on = config.instrumentations;
+  const otel: Instrumentation[] = [];
+  if (on.documentLoad) otel.push(instrumentDocumentLoad());
+  if (on.fetch) otel.push(instrumentFetch(config));
+  if (on.xhr) otel.push(instrumentXhr(config));
+  for (const i of otel) {
     i.setTracerProvider(provider);
     i.enable();
   }
+  const tracer = provider.getTracer('tracelet');
+  let errorsSuppressed = 0;
+  const stops: (() => void)[] = otel.map((i) => () => i.disable());
+  if (on.webVitals) stops.push(instrumentWebVitals(tracer));
+  if (on.errors) stops.push(instrumentErrors(tracer, (n) => (errorsSuppressed += n)));
+  if (on.routeChanges) stops.push(instrumentRouteChanges(tracer));
+
   // Spans an earlier page view could not send at its exit go first.
   const store = new UnloadStore('tracelet:' + config.endpoint, pipeline.drops);
   pipeline.requeueItems(store.take());
-  const stopHidden = onHidden((e) => flushAtExit(pipeline, transport, store, e.type === 'pagehide'));
-  // A page restored from the bfcache takes back what it stored when it was hidden.
-  const onShow = (e: PageTransitionEvent) => {
-    if (e.persisted) pipeline.requeueItems(store.take());
-  };
-  // The page we came from may store its leftovers after this page started (Chromium runs
-  // the old page's pagehide in another process, concurrently): pick them up as they land.
-  const onStorage = (e: StorageEvent) => {
-    if (e.key === store.key && e.newValue) pipeline.requeueItems(store.take());
-  };
-  addEventListener('pageshow', onShow);
-  addEventListener('storage', onStorage);
+  stops.push(
+    onHidden((e) => flushAtExit(pipeline, transport, store, e.type === 'pagehide')),
+    // A page restored from the bfcache takes back what it stored when it was hidden.
+    listen('pageshow', (e) => e.persisted && pipeline.requeueItems(store.take())),
+    // The page we came from may store its leftovers after this page started (Chromium runs
+    // the old page's pagehide in another process, concurrently): pick them up as they land.
+    listen('storage', (e) => e.key === store.key && e.newValue && pipeline.requeueItems(store.take())),
+  );
 
   const agent: Agent = {
-    tracer: provider.getTracer('tracelet'),
+    tracer,
     flush: () => pipeline.flush(),
-    stats: () => pipeline.stats(),
+    stats: () => ({ ...pipeline.stats(), errorsSuppressed }),
     enabled: true,
     async shutdown() {
       if (running !== agent) return;
-      stopHidden();
-      removeEventListener('pageshow', onShow);
-      removeEventListener('storage', onStorage);
-      for (const i of instrumentations) i.disable();
+      stops.forEach((stop) => stop());
       await provider.shutdown();
       trace.disable();
       context.disable();

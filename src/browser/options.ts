@@ -1,5 +1,6 @@
 import { ConfigError, isObject, parseCoreOptions, type CoreConfig, type CoreOptions } from '../core/config';
 import { toUrlRegExp, type UrlPattern } from '../core/urlMatch';
+import { redactUrl, safeRedactor } from '../core/redact';
 
 export interface BrowserOptions extends CoreOptions {
   /**
@@ -9,11 +10,24 @@ export interface BrowserOptions extends CoreOptions {
   propagateTo?: UrlPattern[];
   /** URLs (prefixes or RegExps) that are not traced at all. The endpoint never is. */
   ignoreUrls?: UrlPattern[];
+  /**
+   * Rewrites every URL the agent records. Default: values of secret-looking query
+   * parameters (token, key, secret, password, auth, session, code, signature, …) become
+   * `REDACTED`.
+   */
+  redactUrl?: (url: string) => string;
+  /** Turn single instrumentations off; all are on by default. */
+  instrumentations?: Partial<Record<Instrumentation, boolean>>;
 }
+
+export type Instrumentation = 'documentLoad' | 'fetch' | 'xhr' | 'webVitals' | 'errors' | 'routeChanges';
+const INSTRUMENTATIONS: Instrumentation[] = ['documentLoad', 'fetch', 'xhr', 'webVitals', 'errors', 'routeChanges'];
 
 export interface BrowserConfig extends CoreConfig {
   propagateTo: RegExp[];
   ignoreUrls: RegExp[];
+  redactUrl: (url: string) => string;
+  instrumentations: Record<Instrumentation, boolean>;
 }
 
 function patterns(o: Record<string, unknown>, key: string): RegExp[] {
@@ -28,10 +42,25 @@ function patterns(o: Record<string, unknown>, key: string): RegExp[] {
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+function instrumentations(o: Record<string, unknown>): Record<Instrumentation, boolean> {
+  const v = o.instrumentations ?? {};
+  if (!isObject(v)) throw new ConfigError('instrumentations', 'must be an object of booleans');
+  const out = {} as Record<Instrumentation, boolean>;
+  for (const k of Object.keys(v)) {
+    if (!INSTRUMENTATIONS.includes(k as Instrumentation)) throw new ConfigError(`instrumentations.${k}`, `is unknown (known: ${INSTRUMENTATIONS.join(', ')})`);
+    if (typeof v[k] !== 'boolean') throw new ConfigError(`instrumentations.${k}`, 'must be a boolean');
+  }
+  for (const k of INSTRUMENTATIONS) out[k] = v[k] !== false;
+  return out;
+}
+
 export function parseBrowserOptions(input: unknown, base: string): BrowserConfig {
   const core = parseCoreOptions(input, base);
   const o = input as Record<string, unknown>;
+  if (o.redactUrl !== undefined && typeof o.redactUrl !== 'function') throw new ConfigError('redactUrl', 'must be a function (url) => string');
   return {
+    redactUrl: o.redactUrl ? safeRedactor(o.redactUrl as (url: string) => string) : redactUrl,
+    instrumentations: instrumentations(o),
     ...core,
     propagateTo: patterns(o, 'propagateTo'),
     // The agent's own exports are never traced: they would trace themselves forever.

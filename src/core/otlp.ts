@@ -1,5 +1,6 @@
 import type { Attributes, HrTime, Link } from '@opentelemetry/api';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import { URL_ATTRIBUTES } from './redact';
 
 /*
  * OTLP/HTTP JSON encoding, by hand: the stock exporter costs about 4.4 KB gzip, and
@@ -46,13 +47,18 @@ function anyValue(v: unknown, depth = 0): string | undefined {
   }
 }
 
+/** Rewrites URL-valued attributes on their way out (privacy redaction). */
+export type UrlRedactor = (url: string) => string;
+
 /** `"key":[...]` for a non-empty attribute list, else ''. Values that cannot be encoded are skipped. */
-export function encodeAttributes(attrs: Attributes | undefined, field = 'attributes'): string {
+export function encodeAttributes(attrs: Attributes | undefined, field = 'attributes', redact?: UrlRedactor): string {
   if (!attrs) return '';
   const out: string[] = [];
   for (const key in attrs) {
     if (!key) continue;
-    const v = anyValue(attrs[key]);
+    let value = attrs[key];
+    if (redact && typeof value === 'string' && URL_ATTRIBUTES.has(key)) value = redact(value);
+    const v = anyValue(value);
     if (v) out.push('{"key":' + str(key) + ',"value":' + v + '}');
   }
   return out.length ? ',"' + field + '":[' + out.join(',') + ']' : '';
@@ -79,7 +85,7 @@ function encodeLink(l: Link): string {
 }
 
 /** One span as an OTLP/JSON object. Throws on a span without valid ids. */
-export function encodeSpan(span: ReadableSpan): string {
+export function encodeSpan(span: ReadableSpan, redact?: UrlRedactor): string {
   const sc = span.spanContext();
   if (!HEX32.test(sc.traceId) || !HEX16.test(sc.spanId)) throw new Error('invalid span ids');
   const parent = span.parentSpanContext;
@@ -94,7 +100,7 @@ export function encodeSpan(span: ReadableSpan): string {
   let end = hrTimeToNanos(span.endTime);
   if (BigInt(end) < BigInt(start)) end = start;
   out += ',"startTimeUnixNano":"' + start + '","endTimeUnixNano":"' + end + '"';
-  out += encodeAttributes(span.attributes) + dropped('droppedAttributesCount', span.droppedAttributesCount);
+  out += encodeAttributes(span.attributes, 'attributes', redact) + dropped('droppedAttributesCount', span.droppedAttributesCount);
   if (span.events.length) out += ',"events":[' + span.events.map(encodeEvent).join(',') + ']';
   out += dropped('droppedEventsCount', span.droppedEventsCount);
   const links = span.links.filter(validLink);

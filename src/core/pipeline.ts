@@ -1,7 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { msToNanos, randomHex } from './ids';
-import { BodyBuilder, encodeAttributes, encodeResource, encodeScope, encodeSpan } from './otlp';
+import { BodyBuilder, encodeAttributes, encodeResource, encodeScope, encodeSpan, type UrlRedactor } from './otlp';
 import { BoundedQueue } from './queue';
 import { DropCounter, type DropReason, type Stats } from './stats';
 import type { SendOutcome, Transport } from './transport';
@@ -18,6 +18,8 @@ export interface PipelineOptions {
   maxBatchBytes?: number;
   /** Attempts after the first for a retryable failure. Default 5. */
   maxRetries?: number;
+  /** Applied to URL-valued attributes as spans are encoded. */
+  redactUrl?: UrlRedactor;
 }
 
 /** An encoded span and the scope it belongs to: what a batch is made of and what storage keeps. */
@@ -112,7 +114,7 @@ export class ExportPipeline {
 
   private encodeQueued(span: ReadableSpan): EncodedSpan | undefined {
     try {
-      return { scope: encodeScope(span.instrumentationScope), span: encodeSpan(span) };
+      return { scope: encodeScope(span.instrumentationScope), span: encodeSpan(span, this.opts.redactUrl) };
     } catch {
       return undefined;
     }

@@ -1,0 +1,72 @@
+import { context, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { listen } from './lib/listen';
+
+/** The same error is recorded at most this often per window… */
+const MAX_PER_WINDOW = 3;
+const WINDOW_MS = 60_000;
+/** …and this many distinct errors are tracked for that (oldest forgotten first). */
+const MAX_KEYS = 100;
+
+interface Seen {
+  start: number;
+  count: number;
+  suppressed: number;
+}
+
+function describe(reason: unknown): { type: string; message: string; stack?: string } {
+  if (reason instanceof Error) return { type: reason.name || 'Error', message: reason.message, stack: reason.stack };
+  let message: string;
+  try {
+    message = typeof reason === 'string' ? reason : JSON.stringify(reason) ?? String(reason);
+  } catch {
+    message = Object.prototype.toString.call(reason);
+  }
+  return { type: typeof reason === 'object' && reason ? (reason.constructor?.name ?? 'Object') : typeof reason, message };
+}
+
+/**
+ * `error` and `unhandledrejection` on window become spans named `exception` with status
+ * ERROR and an `exception` event, in the active trace if any. The same error repeating
+ * is recorded at most 3 times a minute; the next record carries `exception.suppressed_count`.
+ */
+export function instrumentErrors(tracer: Tracer, onSuppressed: (n: number) => void): () => void {
+  const seen = new Map<string, Seen>();
+
+  const record = (kind: 'error' | 'unhandledrejection', reason: unknown, fallbackMessage?: string) => {
+    const d = describe(reason ?? fallbackMessage);
+    const key = kind + '|' + d.type + '|' + d.message + '|' + (d.stack ?? '').split('\n', 2)[1];
+    const now = Date.now();
+    let s = seen.get(key);
+    if (!s || now - s.start > WINDOW_MS) {
+      if (!s && seen.size >= MAX_KEYS) seen.delete(seen.keys().next().value as string);
+      s = { start: now, count: 0, suppressed: s?.suppressed ?? 0 };
+      seen.set(key, s);
+    }
+    if (++s.count > MAX_PER_WINDOW) {
+      s.suppressed++;
+      onSuppressed(1);
+      return;
+    }
+    const span = tracer.startSpan('exception', { attributes: { 'exception.type': d.type, 'tracelet.error.source': kind } }, context.active());
+    span.addEvent('exception', {
+      'exception.type': d.type,
+      'exception.message': d.message,
+      ...(d.stack ? { 'exception.stacktrace': d.stack } : {}),
+    });
+    if (s.suppressed) {
+      span.setAttribute('exception.suppressed_count', s.suppressed);
+      s.suppressed = 0;
+    }
+    span.setStatus({ code: SpanStatusCode.ERROR, message: d.message });
+    span.end();
+  };
+
+  const stops = [
+    listen('error', (e) => {
+      // Resource load errors (img, script) arrive here without an Error: not exceptions.
+      if (e instanceof ErrorEvent) record('error', e.error, e.message);
+    }),
+    listen('unhandledrejection', (e) => record('unhandledrejection', e.reason)),
+  ];
+  return () => stops.forEach((s) => s());
+}
