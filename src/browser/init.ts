@@ -1,6 +1,6 @@
 import { context, propagation, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { WebTracerProvider } from '@opentelemetry/sdk-trace-web';
+import { StackContextManager, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
 import { ExportPipeline } from '../core/pipeline';
 import { PipelineSpanProcessor } from '../core/processor';
 import { W3CPropagator } from '../core/propagation';
@@ -16,7 +16,8 @@ import { flushAtExit } from './exit';
 import { listen } from './lib/listen';
 import { onHidden } from './lib/onHidden';
 import { UnloadStore } from './lib/unloadStore';
-import { exposePageTraceparent } from './pageTraceparent';
+import { PageContextManager } from './lib/pageContext';
+import { exposePageTraceparent, pageTraceparent } from './pageTraceparent';
 import { instrumentRouteChanges } from './routeChange';
 import { Session } from './session';
 import { instrumentWebVitals } from './webVitals';
@@ -110,8 +111,10 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
     ],
     spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },
   });
-  provider.register({ propagator: new W3CPropagator(), contextManager: extras.contextManager });
-  // documentLoad becomes a child of the server span that served this page.
+  // documentLoad, and spans started with no active span until the first route change,
+  // become children of the server span that served this page.
+  const pageContext = new PageContextManager(extras.contextManager ?? new StackContextManager(), pageTraceparent());
+  provider.register({ propagator: new W3CPropagator(), contextManager: pageContext });
   exposePageTraceparent();
 
   const on = config.instrumentations;
@@ -128,7 +131,7 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
   const stops: (() => void)[] = otel.map((i) => () => i.disable());
   if (on.webVitals) stops.push(instrumentWebVitals(tracer));
   if (on.errors) stops.push(instrumentErrors(tracer, (n) => (errorsSuppressed += n)));
-  if (on.routeChanges) stops.push(instrumentRouteChanges(tracer));
+  if (on.routeChanges) stops.push(instrumentRouteChanges(tracer, () => pageContext.leavePage()));
 
   // Spans an earlier page view could not send at its exit go first.
   const store = new UnloadStore('tracelet:' + config.endpoint, pipeline.drops);

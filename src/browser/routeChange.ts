@@ -14,7 +14,7 @@ interface NavigationLike extends EventTarget {
  * (push, replace, traverse, hash) in one place; elsewhere history methods are wrapped and
  * popstate/hashchange listened to.
  */
-export function instrumentRouteChanges(tracer: Tracer): () => void {
+export function instrumentRouteChanges(tracer: Tracer, onChange: () => void = () => {}): () => void {
   let last = location.href;
   let active = true;
   const record = (trigger: Trigger) => {
@@ -25,6 +25,7 @@ export function instrumentRouteChanges(tracer: Tracer): () => void {
     });
     last = url;
     span.end();
+    onChange();
   };
 
   const nav = (globalThis as { navigation?: NavigationLike }).navigation;
