@@ -15,6 +15,11 @@ export interface PipelineOptions {
   maxQueueSize: number;
   maxExportBatchSize: number;
   scheduledDelayMillis: number;
+  /**
+   * False: no timers; only `flush()` sends. For Cloudflare Workers, where a timer dies with
+   * the request that set it and every export must run inside `waitUntil`. Default true.
+   */
+  timers?: boolean;
   maxBatchBytes?: number;
   /** Attempts after the first for a retryable failure. Default 5. */
   maxRetries?: number;
@@ -67,6 +72,11 @@ export class ExportPipeline {
     this.maxRetries = opts.maxRetries ?? 5;
   }
 
+  /** True while an export request is in flight (its `flush()` caller sends what queued meanwhile). */
+  get busy(): boolean {
+    return this.inFlight !== undefined;
+  }
+
   get transport(): Transport {
     return this.opts.transport;
   }
@@ -92,7 +102,7 @@ export class ExportPipeline {
 
   /** Arms the timer to fire within `delay` ms unless it already fires sooner. */
   private schedule(delay: number): void {
-    if (this.stopped) return;
+    if (this.stopped || this.opts.timers === false) return;
     const at = Date.now() + delay;
     if (this.timer !== undefined) {
       if (this.timerAt <= at) return;

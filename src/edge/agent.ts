@@ -1,4 +1,4 @@
-import { context, createContextKey, propagation, trace, type Attributes, type Context, type Tracer } from '@opentelemetry/api';
+import { context, propagation, trace, type Attributes, type Tracer } from '@opentelemetry/api';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { ConfigError } from '../core/config';
 import { MAX_STRING_LENGTH } from '../core/otlp';
@@ -21,19 +21,14 @@ export interface EdgeAgent {
   readonly tracer: Tracer;
   /** Sends everything queued; resolves (never rejects) when each export has been answered. */
   flush(): Promise<void>;
+  /**
+   * `flush()`, unless an export is in flight already: its `flush()` sends what queued
+   * meanwhile. For Workers, where awaiting another request's I/O draws a warning from
+   * workerd and may lose the continuation.
+   */
+  flushUnlessBusy(): Promise<void>;
   stats(): Stats;
   shutdown(): Promise<void>;
-}
-
-/** The agent whose request owns a context: the fetch wrapper asks it for CLIENT spans. */
-const AGENT = createContextKey('tracelet.edge.agent');
-
-export function withAgent(ctx: Context, agent: EdgeAgent): Context {
-  return ctx.setValue(AGENT, agent);
-}
-
-export function agentOf(ctx: Context): EdgeAgent | undefined {
-  return ctx.getValue(AGENT) as EdgeAgent | undefined;
 }
 
 let registered = false;
@@ -50,10 +45,20 @@ function registerGlobals(provider: BasicTracerProvider): void {
   propagation.setGlobalPropagator(new W3CPropagator());
 }
 
-export function createAgent(config: EdgeConfig, runtime: Attributes, transport?: Transport): EdgeAgent {
+export interface AgentOptions {
+  /** Replaces the OTLP transport (tests). */
+  transport?: Transport;
+  /** False on Workers: exports only from `flush()` inside `waitUntil`, never from a timer. Default true. */
+  timers?: boolean;
+}
+
+export function createAgent(config: EdgeConfig, runtime: Attributes, { transport, timers = true }: AgentOptions = {}): EdgeAgent {
   const pipeline = new ExportPipeline({
+    timers,
     resource: resourceAttributes(config, runtime),
-    transport: transport ?? edgeTransport(config.endpoint, config.headers, config.exportTimeoutMillis),
+    transport:
+      transport ??
+      edgeTransport({ endpoint: config.endpoint, headers: config.headers, timeoutMs: config.exportTimeoutMillis, compression: config.compression }),
     maxQueueSize: config.maxQueueSize,
     maxExportBatchSize: config.maxExportBatchSize,
     scheduledDelayMillis: config.scheduledDelayMillis,
@@ -70,6 +75,7 @@ export function createAgent(config: EdgeConfig, runtime: Attributes, transport?:
     config,
     tracer: provider.getTracer('tracelet'),
     flush: () => pipeline.flush().catch(() => {}),
+    flushUnlessBusy: () => (pipeline.busy ? Promise.resolve() : pipeline.flush().catch(() => {})),
     stats: () => pipeline.stats(),
     shutdown: () => provider.shutdown().catch(() => {}),
   };
@@ -79,9 +85,9 @@ export function createAgent(config: EdgeConfig, runtime: Attributes, transport?:
  * An agent for `options`, or undefined after one console.error naming the bad option:
  * a wrapper with a bad configuration runs its handler untraced and never throws.
  */
-export function startAgent(options: unknown, runtime: Attributes): EdgeAgent | undefined {
+export function startAgent(options: unknown, runtime: Attributes, agentOptions?: AgentOptions): EdgeAgent | undefined {
   try {
-    return createAgent(parseEdgeOptions(options), runtime);
+    return createAgent(parseEdgeOptions(options), runtime, agentOptions);
   } catch (e) {
     console.error(e instanceof ConfigError ? e.message : `tracelet: tracing is off: ${String(e)}`);
     return undefined;

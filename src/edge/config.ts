@@ -13,6 +13,8 @@ export interface EdgeOptions extends CoreOptions {
   route?: (request: Request) => string | undefined;
   /** Abort an export request after this many ms (Workers cancel `waitUntil` work after 30 s). Default 10000. */
   exportTimeoutMillis?: number;
+  /** `gzip` compresses export bodies (about 5× smaller; every OTLP/HTTP receiver must accept it). Default gzip. */
+  compression?: 'gzip' | 'none';
 }
 
 export interface EdgeConfig extends CoreConfig {
@@ -20,6 +22,7 @@ export interface EdgeConfig extends CoreConfig {
   captureClientAddress: boolean;
   route?: (request: Request) => string | undefined;
   exportTimeoutMillis: number;
+  compression: 'gzip' | 'none';
 }
 
 export function optionalBoolean(o: Record<string, unknown>, key: string, fallback: boolean): boolean {
@@ -41,11 +44,16 @@ export function parseEdgeOptions(input: unknown): EdgeConfig {
   if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 1 || timeout > 600_000) {
     throw new ConfigError('exportTimeoutMillis', `must be a number from 1 to 600000, got ${JSON.stringify(timeout) ?? typeof timeout}`);
   }
+  const compression = o.compression ?? 'gzip';
+  if (compression !== 'gzip' && compression !== 'none') {
+    throw new ConfigError('compression', `must be "gzip" or "none", got ${JSON.stringify(compression) ?? typeof compression}`);
+  }
   return {
     ...core,
     serverTiming: optionalBoolean(o, 'serverTiming', true),
     captureClientAddress: optionalBoolean(o, 'captureClientAddress', false),
     route: typeof route === 'function' ? (route as EdgeConfig['route']) : undefined,
     exportTimeoutMillis: timeout,
+    compression,
   };
 }

@@ -1,5 +1,7 @@
+/// <reference types="node" />
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ROOT_CONTEXT, type Context, type ContextManager } from '@opentelemetry/api';
+import { ROOT_CONTEXT, createContextKey, type Context, type ContextManager } from '@opentelemetry/api';
+import type { EdgeAgent } from './agent';
 
 /**
  * The active OTel context per async flow, kept in AsyncLocalStorage from `node:async_hooks`:
@@ -45,3 +47,14 @@ export class AsyncLocalStorageContextManager implements ContextManager {
 
 /** One per isolate: every agent and the global fetch wrapper read the same storage. */
 export const edgeContext = new AsyncLocalStorageContextManager();
+
+/** The agent whose event owns a context: the fetch wrapper asks it for CLIENT spans. */
+const AGENT = createContextKey('tracelet.edge.agent');
+
+export function withAgent(ctx: Context, agent: EdgeAgent): Context {
+  return ctx.setValue(AGENT, agent);
+}
+
+export function agentOf(ctx: Context): EdgeAgent | undefined {
+  return ctx.getValue(AGENT) as EdgeAgent | undefined;
+}

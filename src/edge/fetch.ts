@@ -1,7 +1,7 @@
-import { SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Context } from '@opentelemetry/api';
 import { TRACEPARENT, TRACESTATE, formatTraceparent, outgoingFlags } from '../core/propagation';
-import { agentOf, type EdgeAgent } from './agent';
-import { edgeContext } from './context';
+import type { EdgeAgent } from './agent';
+import { agentOf, edgeContext } from './context';
 import { methodAttributes, redactedUrl } from './http';
 import { runInSpan } from './span';
 

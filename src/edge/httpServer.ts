@@ -1,6 +1,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import { TRACEPARENT, TRACESTATE, extractInto, outgoingFlags } from '../core/propagation';
-import { withAgent, type EdgeAgent } from './agent';
+import type { EdgeAgent } from './agent';
+import { withAgent } from './context';
 import { methodAttributes } from './http';
 import { serverTimingEntry, withServerTiming } from './serverTiming';
 import { runInSpan } from './span';

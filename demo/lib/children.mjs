@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process';
+
+const running = new Set();
+
+/**
+ * Spawns a child in its own process group, so stop() can signal the child and everything
+ * it started (npm -> sh -> rollup) in one go, and a Ctrl-C meant for the demo reaches it
+ * only through us, in order.
+ */
+export function spawnChild(command, args, options = {}) {
+  const child = spawn(command, args, { ...options, detached: true });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  child.once('error', () => running.delete(child));
+  return child;
+}
+
+export function exited(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+function signalGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** SIGTERM to every child's group; SIGKILL for whatever is still there after `graceMs`. */
+export async function stopChildren(graceMs = 4000) {
+  await Promise.all(
+    [...running].map(async (child) => {
+      signalGroup(child, 'SIGTERM');
+      let timer;
+      const late = new Promise((resolve) => (timer = setTimeout(resolve, graceMs, 'late')));
+      if ((await Promise.race([exited(child), late])) === 'late') signalGroup(child, 'SIGKILL');
+      clearTimeout(timer);
+      // The leader has exited, but a grandchild may linger in its group: make sure.
+      signalGroup(child, 'SIGKILL');
+      await exited(child);
+    }),
+  );
+}
