@@ -128,7 +128,7 @@ function headerValue(carrier: unknown, getter: TextMapGetter, key: string): stri
 /** Outgoing flags for a span: sampled from the span, random carried from the trace's remote origin. */
 export function outgoingFlags(context: Context, sc: SpanContext): number {
   const origin = context.getValue(REMOTE_ORIGIN) as RemoteOrigin | undefined;
-  // A trace we started has a random trace id (crypto-grade generator).
+  // A trace we started has a random trace id (edge: crypto RNG; browser: the SDK's generator).
   const random = origin && origin.traceId === sc.traceId ? origin.random : true;
   return (sc.traceFlags & FLAG_SAMPLED) | (random ? FLAG_RANDOM : 0);
 }

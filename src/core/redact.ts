@@ -2,12 +2,12 @@
 const SECRET = /token|key|secret|passw|pwd|auth|session|code|signature|^sig$|credential|jwt|otp|saml|ticket/i;
 
 /**
- * Replaces the values of secret-looking query parameters (and any userinfo) with
+ * Replaces the values of secret-looking query parameters (and user:password, as the semantic conventions ask) with
  * `REDACTED`. Works on absolute and relative URLs; what does not parse is returned as is.
  */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
-  let out = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1REDACTED@');
+  let out = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1REDACTED:REDACTED@');
   if (q < 0) return out;
   const hash = url.indexOf('#', q);
   const query = url.slice(q + 1, hash < 0 ? undefined : hash);

@@ -2,7 +2,8 @@ import { SpanKind, SpanStatusCode, type Context } from '@opentelemetry/api';
 import { TRACEPARENT, TRACESTATE, formatTraceparent, outgoingFlags } from '../core/propagation';
 import type { EdgeAgent } from './agent';
 import { agentOf, edgeContext } from './context';
-import { methodAttributes, redactedUrl } from './http';
+import { redactUrl } from '../core/redact';
+import { methodAttributes } from './http';
 import { runInSpan } from './span';
 
 export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
@@ -32,7 +33,8 @@ function clientCall(agent: EdgeAgent, ctx: Context, doFetch: FetchLike, input: R
   const method = methodAttributes(init?.method ?? request?.method ?? 'GET', attrs);
   try {
     const url = new URL(request ? request.url : String(input));
-    attrs['url.full'] = redactedUrl(url);
+    // The browser's rule: user info and secret-looking query values (signatures too) hidden.
+    attrs['url.full'] = redactUrl(url.href);
     attrs['server.address'] = url.hostname;
     attrs['server.port'] = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
   } catch {
