@@ -1,10 +1,194 @@
+import type { Span } from '@opentelemetry/api';
 import { FetchInstrumentation } from '@opentelemetry/instrumentation-fetch';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { BrowserConfig } from './options';
 
-/** A CLIENT span per `fetch`; `traceparent` only to the same origin and `propagateTo`. */
+/*
+ * instrumentation-fetch, made invisible to the page. Its wrapper, called directly, differs
+ * from the native fetch: it throws synchronously where fetch rejects, turns a missing or
+ * Symbol argument or a Request from another realm into a URL string, writes the traceparent
+ * into the caller's own Request or init (a frozen init throws), overwrites a traceparent
+ * the caller set, reads init getters twice, is constructible, and tees every response body
+ * and reads its copy, so a page that cancels a stream never closes the connection.
+ *
+ * So the instrumentation only ever sees a Request we built, the way fetch itself starts:
+ * `new Request(input, init)`. Whatever that constructor refuses goes to the native fetch
+ * untouched, to fail exactly as it would without us. The instrumentation's patched fetch
+ * sits between our fetch and the native one:
+ *
+ *   page → fetch (ours) → instrumentation-fetch (span, traceparent) → toNative → native fetch
+ *
+ * `toNative` puts back trace headers the caller set (theirs win: the agent then sets
+ * neither), and hands the instrumentation a stand-in response, so the page's response is
+ * never cloned nor held. The span ends when the body does: Chromium adds a fetch's
+ * Resource Timing entry once the page has read the body to its end. A body the page does
+ * not read (or drops, or cancels), an endless stream, data: and blob: URLs get no entry:
+ * their spans end at the response headers.
+ */
+
+const TRACE_HEADERS = ['traceparent', 'tracestate'];
+/** How often a body being read is looked at until its entry comes. */
+const CHECK_MS = 1000;
+/** A body still arriving after this long (an endless stream) ends the span at the headers. */
+const MAX_BODY_MS = 60_000;
+
+type StandIn = Pick<Response, 'status' | 'statusText' | 'url'> & { real?: Response; clone(): { body: unknown } };
+
+/** Fetches waiting for their Resource Timing entry. */
+let watching: { url: string; from: number; done(): void }[] = [];
+let observer: PerformanceObserver | undefined;
+
+/**
+ * Watches for the entry of the fetch of `url` starting now: registered before the request
+ * starts, so a small body cannot be reported before anyone listens. `read()` resolves when
+ * the body ends; when the page has not started reading it by the task after the response
+ * (or reads for over MAX_BODY_MS), the span ends at the headers. `stop()`: no entry will come.
+ */
+function watchEnd(url: string) {
+  let arrived = false;
+  let wake = () => {};
+  const stop = () => {
+    watching = watching.filter((x) => x.done !== stop);
+    arrived = true;
+    wake();
+  };
+  try {
+    observer ??= new PerformanceObserver((list) => {
+      for (const e of list.getEntries() as PerformanceResourceTiming[]) {
+        // (Timestamps are coarsened: an entry may start a hair before we did.)
+        if (e.initiatorType === 'fetch') watching.find((x) => x.url === e.name && e.startTime > x.from - 5)?.done();
+      }
+    });
+    observer.observe({ type: 'resource' });
+    watching.push({ url, from: performance.now(), done: stop });
+  } catch {
+    arrived = true;
+  }
+  return {
+    stop,
+    read: (res: Response, span: Span | undefined) =>
+      new Promise<{ done: true }>((resolve) => {
+        const headersAt = Date.now();
+        // Held weakly: a response the page drops is collected as without us.
+        const ref = new WeakRef(res);
+        const check = () => {
+          if (ref.deref()?.bodyUsed && Date.now() - headersAt < MAX_BODY_MS) return void (timer = setTimeout(check, CHECK_MS));
+          if (span) {
+            const end = span.end;
+            span.end = () => end.call(span, headersAt);
+          }
+          stop();
+        };
+        // First right after the page's own continuation of the fetch: has it started reading?
+        let timer = setTimeout(check);
+        wake = () => {
+          clearTimeout(timer);
+          resolve({ done: true });
+        };
+        if (arrived) wake();
+      }),
+  };
+}
+
+/** A CLIENT span per `fetch`; `traceparent` only to the same origin and `propagateTo`, never over the caller's own. */
 export function instrumentFetch(config: BrowserConfig): Instrumentation {
-  return new FetchInstrumentation({
+  /** The span of each request we pass on (from the instrumentation's request hook). */
+  const spans = new WeakMap<Request, Span>();
+  /** Trace headers the caller set on a request we pass on. */
+  const callers = new WeakMap<Request, (string | null)[]>();
+  let native: typeof fetch;
+  let patched: ((req: Request) => Promise<StandIn>) | undefined;
+  let on = false;
+  /** Set while ours runs synchronously: a nested call (someone's wrapper between two of ours) passes through. */
+  let depth = 0;
+
+  const toNative = (req: Request): Promise<StandIn> => {
+    const mine = callers.get(req);
+    if (mine) TRACE_HEADERS.forEach((name, i) => (mine[i] === null ? req.headers.delete(name) : req.headers.set(name, mine[i]!)));
+    const end = /^https?:/.test(req.url) ? watchEnd(req.url) : undefined;
+    // A plain call: the native fetch refuses any `this` but the window.
+    const f = native;
+    return f(req).then(
+      (res) => {
+        const span = spans.get(req);
+        const body = res.body && end ? { getReader: () => ({ read: () => end.read(res, span) }) } : (end?.stop(), null);
+        return { status: res.status, statusText: res.statusText, url: res.url || req.url, real: res, clone: () => ({ body }) };
+      },
+      (e) => {
+        end?.stop();
+        throw e;
+      },
+    );
+  };
+
+  // What the page calls: a method like the native fetch (no prototype, not a constructor, length 1).
+  const ours = {
+    fetch(this: unknown, input?: RequestInfo | URL, ...rest: [RequestInit?]): Promise<Response> {
+      // eslint-disable-next-line prefer-rest-params
+      const args = arguments as unknown as Parameters<typeof fetch>;
+      // No argument, another `this` (both of which the native fetch refuses), a nested call,
+      // or after shutdown: the native fetch, untouched.
+      if (!on || depth || !args.length || (this !== undefined && this !== globalThis)) return native.apply(this, args);
+      let req: Request;
+      try {
+        req = new Request(input!, rest[0]);
+      } catch {
+        return native.apply(this, args);
+      }
+      if (TRACE_HEADERS.some((h) => req.headers.has(h))) callers.set(req, TRACE_HEADERS.map((h) => req.headers.get(h)));
+      depth++;
+      try {
+        return patched!(req).then((r) => {
+          const res = r.real!;
+          delete r.real;
+          return res;
+        });
+      } finally {
+        depth--;
+      }
+    },
+  }.fetch;
+
+  class TraceletFetch extends FetchInstrumentation {
+    override enable(): void {
+      if (on || typeof globalThis.fetch !== 'function') return;
+      if (!patched) {
+        native = globalThis.fetch;
+        // The instrumentation wraps `toNative` instead of the global fetch.
+        const holder = { fetch: toNative as unknown as typeof fetch };
+        const wrap = this._wrap;
+        this._wrap = ((_nodule: unknown, name: 'fetch', wrapper: never) => wrap(holder, name, wrapper)) as typeof wrap;
+        try {
+          super.enable();
+        } finally {
+          this._wrap = wrap;
+        }
+        if ((holder.fetch as unknown) === toNative) return; // no browser performance API
+        patched = holder.fetch as unknown as typeof patched;
+      } else super.enable();
+      try {
+        // Ours goes on, unless it is still there or under someone else's wrapper.
+        if (globalThis.fetch === native) globalThis.fetch = ours;
+        on = true;
+      } catch {
+        // fetch is locked (non-writable): nothing to instrument.
+        super.disable();
+      }
+    }
+
+    override disable(): void {
+      if (!on) return;
+      on = false;
+      super.disable();
+      // The page's fetch comes back, unless someone wrapped ours since: then ours passes through.
+      if (globalThis.fetch === ours) globalThis.fetch = native;
+    }
+  }
+
+  return new TraceletFetch({
+    // Not from the base constructor: init() enables it.
+    enabled: false,
+    requestHook: (span, req) => spans.set(req as Request, span),
     propagateTraceHeaderCorsUrls: config.propagateTo,
     ignoreUrls: config.ignoreUrls,
   });

@@ -91,22 +91,30 @@ export function initWith(options: BrowserOptions, extras: StartExtras): Agent {
 function start(options: BrowserOptions, extras: StartExtras): Agent {
   const config = parseBrowserOptions(options, location.href);
   const transport = browserTransport(config.endpoint, config.headers);
+  // Sampling is decided once per visit, so a visitor is recorded whole or not at all.
+  const session = new Session(config.sampleRate);
+  const pageViewId = randomHex(8);
+  // session.id and page_view.id sit on the resource: said once per request, not per span.
+  const resourceFor = (sessionId: string) =>
+    resourceAttributes(config, { 'user_agent.original': navigator.userAgent, 'session.id': sessionId, 'page_view.id': pageViewId });
+  let sessionId = session.current().id;
   const pipeline = new ExportPipeline({
-    resource: resourceAttributes(config, { 'user_agent.original': navigator.userAgent }),
+    resource: resourceFor(sessionId),
     transport,
     maxQueueSize: config.maxQueueSize,
     maxExportBatchSize: config.maxExportBatchSize,
     scheduledDelayMillis: config.scheduledDelayMillis,
     redactUrl: config.redactUrl,
   });
-  // Sampling is decided once per visit, so a visitor is recorded whole or not at all.
-  const session = new Session(config.sampleRate);
-  const pageViewId = randomHex(8);
   const provider = new WebTracerProvider({
     sampler: new ParentOrRootSampler(() => session.current().sampled),
     spanProcessors: [
       new PipelineSpanProcessor(pipeline, [
-        (span) => span.setAttributes({ 'session.id': session.current().id, 'page_view.id': pageViewId }),
+        () => {
+          // Every span is activity; a renewed session gets its own resource.
+          const id = session.current().id;
+          if (id !== sessionId) pipeline.setResource(resourceFor((sessionId = id)));
+        },
       ]),
     ],
     spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },
@@ -137,9 +145,17 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
   const store = new UnloadStore('tracelet:' + config.endpoint, pipeline.drops);
   pipeline.requeueItems(store.take());
   stops.push(
-    onHidden((e) => flushAtExit(pipeline, transport, store, e.type === 'pagehide')),
+    onHidden((e) => {
+      // From pagehide on the page is going (or frozen in the bfcache): leftovers are stored.
+      if (e.type === 'pagehide') transport.leaving = true;
+      flushAtExit(pipeline, transport, store, transport.leaving);
+    }),
     // A page restored from the bfcache takes back what it stored when it was hidden.
-    listen('pageshow', (e) => e.persisted && pipeline.requeueItems(store.take())),
+    listen('pageshow', (e) => {
+      if (!e.persisted) return;
+      transport.leaving = false;
+      pipeline.requeueItems(store.take());
+    }),
     // The page we came from may store its leftovers after this page started (Chromium runs
     // the old page's pagehide in another process, concurrently): pick them up as they land.
     listen('storage', (e) => e.key === store.key && e.newValue && pipeline.requeueItems(store.take())),

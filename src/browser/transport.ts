@@ -7,8 +7,17 @@ const nativeFetch: typeof fetch | undefined = typeof fetch === 'function' ? fetc
 
 /** Chromium, Firefox and Safari give a page 64 KiB of keepalive/beacon body in flight. */
 export const KEEPALIVE_BUDGET = 64 * 1024;
+/** How long a beacon is assumed to be in flight (its completion cannot be observed). */
+const BEACON_HOLD_MS = 3000;
 
 export interface BrowserTransport extends Transport {
+  /**
+   * Set from `pagehide` until a bfcache restore. Chromium rejects the promise of a
+   * keepalive fetch in flight when the page unloads (after pagehide): to a same-origin
+   * endpoint it still delivers the request (counting that as a failure would send the
+   * batch twice), to a cross-origin one it drops it with its preflight (so it is sent again).
+   */
+  leaving: boolean;
   /**
    * Hands a body to the browser at page exit, synchronously: true when it took it, false
    * when the body must be kept (stored) for the next page view.
@@ -42,17 +51,34 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
   };
   const keepalive = fetchTransport(endpoint, headers, tracked, { keepalive: true });
   const plain = fetchTransport(endpoint, headers, f);
+  const sameOrigin = typeof location !== 'undefined' && new URL(endpoint, location.href).origin === location.origin;
   const canBeacon = typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function' && !Object.keys(headers).length;
-  return {
-    send: (body) => (utf8Length(body) + inflight > KEEPALIVE_BUDGET ? plain : keepalive).send(body),
+  // Beacons cannot be watched to completion: count each against the budget for a while.
+  let handed: { bytes: number; at: number }[] = [];
+  const budgetLeft = () => {
+    const now = Date.now();
+    handed = handed.filter((h) => now - h.at < BEACON_HOLD_MS);
+    return KEEPALIVE_BUDGET - inflight - handed.reduce((n, h) => n + h.bytes, 0);
+  };
+  const t: BrowserTransport = {
+    leaving: false,
+    async send(body) {
+      if (utf8Length(body) + inflight > KEEPALIVE_BUDGET) return plain.send(body);
+      const outcome = await keepalive.send(body);
+      return t.leaving && sameOrigin && outcome.kind === 'retry' && outcome.network ? { kind: 'ok' } : outcome;
+    },
     sendAtExit(body) {
+      const bytes = utf8Length(body);
+      // Past the page's budget the browser refuses, or (keepalive fetch) fails later, silently.
+      if (bytes > budgetLeft()) return false;
       try {
-        if (canBeacon && navigator.sendBeacon(endpoint, new Blob([body], { type: 'application/json' }))) return true;
+        if (canBeacon && navigator.sendBeacon(endpoint, new Blob([body], { type: 'application/json' }))) {
+          handed.push({ bytes, at: Date.now() });
+          return true;
+        }
       } catch {
         // A CSP or an unusable URL: try fetch below.
       }
-      const bytes = utf8Length(body);
-      if (inflight + bytes > KEEPALIVE_BUDGET) return false;
       tracked(endpoint, {
         method: 'POST',
         keepalive: true,
@@ -62,4 +88,5 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
       return true;
     },
   };
+  return t;
 }

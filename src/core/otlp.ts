@@ -134,48 +134,56 @@ export function utf8Length(s: string): number {
   return n;
 }
 
+/** An encoded span with the resource and scope it belongs to: what batches and storage hold. */
+export interface EncodedSpan {
+  resource: string;
+  scope: string;
+  span: string;
+}
+
 /**
  * Builds one request body by adding encoded spans until a byte limit, so the caller
- * knows the exact size before it sends. Spans of one scope share one `scopeSpans`.
+ * knows the exact size before it sends. Spans of one resource share one `resourceSpans`
+ * entry, and of one scope one `scopeSpans` entry.
  */
 export class BodyBuilder {
-  private readonly scopes = new Map<string, string[]>();
-  private size: number;
+  private readonly groups = new Map<string, Map<string, string[]>>();
+  // '{"resourceSpans":[' + ']}'
+  private size = 20;
   count = 0;
-
-  constructor(private readonly resourceJson: string) {
-    this.size = utf8Length(this.prefix()) + 4;
-  }
-
-  private prefix() {
-    return '{"resourceSpans":[{"resource":' + this.resourceJson + ',"scopeSpans":[';
-  }
 
   get bytes(): number {
     return this.size;
   }
 
   /** Bytes `add` would grow the body by. */
-  cost(scopeJson: string, spanJson: string): number {
-    const spans = this.scopes.get(scopeJson);
-    const spanBytes = utf8Length(spanJson);
-    if (spans) return spanBytes + 1;
-    // {"scope":S,"spans":[ ... ]} plus a comma between scopes
-    return spanBytes + utf8Length(scopeJson) + 21 + (this.scopes.size ? 1 : 0);
+  cost(item: EncodedSpan): number {
+    const scopes = this.groups.get(item.resource);
+    const spanBytes = utf8Length(item.span);
+    // {"scope":S,"spans":[…]} is 21 bytes around S; {"resource":R,"scopeSpans":[…]} 29 around R.
+    const newScope = 21 + utf8Length(item.scope) + spanBytes;
+    if (!scopes) return (this.groups.size ? 1 : 0) + 29 + utf8Length(item.resource) + newScope;
+    return scopes.has(item.scope) ? 1 + spanBytes : 1 + newScope;
   }
 
-  add(scopeJson: string, spanJson: string, cost = this.cost(scopeJson, spanJson)): void {
-    const spans = this.scopes.get(scopeJson);
-    if (spans) spans.push(spanJson);
-    else this.scopes.set(scopeJson, [spanJson]);
+  add(item: EncodedSpan, cost = this.cost(item)): void {
+    let scopes = this.groups.get(item.resource);
+    if (!scopes) this.groups.set(item.resource, (scopes = new Map()));
+    const spans = scopes.get(item.scope);
+    if (spans) spans.push(item.span);
+    else scopes.set(item.scope, [item.span]);
     this.size += cost;
     this.count++;
   }
 
   build(): string {
-    const parts: string[] = [];
-    this.scopes.forEach((spans, scope) => parts.push('{"scope":' + scope + ',"spans":[' + spans.join(',') + ']}'));
-    return this.prefix() + parts.join(',') + ']}]}';
+    const rs: string[] = [];
+    this.groups.forEach((scopes, resource) => {
+      const ss: string[] = [];
+      scopes.forEach((spans, scope) => ss.push('{"scope":' + scope + ',"spans":[' + spans.join(',') + ']}'));
+      rs.push('{"resource":' + resource + ',"scopeSpans":[' + ss.join(',') + ']}');
+    });
+    return '{"resourceSpans":[' + rs.join(',') + ']}';
   }
 }
 

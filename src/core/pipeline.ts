@@ -1,7 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { msToNanos, randomHex } from './ids';
-import { BodyBuilder, encodeAttributes, encodeResource, encodeScope, encodeSpan, type UrlRedactor } from './otlp';
+import { BodyBuilder, encodeAttributes, encodeResource, encodeScope, encodeSpan, type EncodedSpan, type UrlRedactor } from './otlp';
 import { BoundedQueue } from './queue';
 import { DropCounter, type DropReason, type Stats } from './stats';
 import type { SendOutcome, Transport } from './transport';
@@ -27,11 +27,7 @@ export interface PipelineOptions {
   redactUrl?: UrlRedactor;
 }
 
-/** An encoded span and the scope it belongs to: what a batch is made of and what storage keeps. */
-export interface EncodedSpan {
-  scope: string;
-  span: string;
-}
+export type { EncodedSpan };
 
 /** Encoded spans ready to send, with their body. */
 export interface Batch {
@@ -54,7 +50,7 @@ export class ExportPipeline {
   readonly drops = new DropCounter();
   private readonly queue: BoundedQueue<ReadableSpan>;
   private readonly retries: Batch[] = [];
-  private readonly resourceJson: string;
+  private resourceJson: string;
   private readonly maxBatchBytes: number;
   private readonly maxRetries: number;
   private inFlight: Promise<void> | undefined;
@@ -75,6 +71,11 @@ export class ExportPipeline {
   /** True while an export request is in flight (its `flush()` caller sends what queued meanwhile). */
   get busy(): boolean {
     return this.inFlight !== undefined;
+  }
+
+  /** Spans encoded from now on belong to this resource (a browser session renewed, say). */
+  setResource(resource: Attributes): void {
+    this.resourceJson = encodeResource(resource);
   }
 
   get transport(): Transport {
@@ -116,15 +117,15 @@ export class ExportPipeline {
   }
 
   private encodeInto(builder: BodyBuilder, item: EncodedSpan): boolean {
-    const cost = builder.cost(item.scope, item.span);
+    const cost = builder.cost(item);
     if (builder.bytes + cost > this.maxBatchBytes) return false;
-    builder.add(item.scope, item.span, cost);
+    builder.add(item, cost);
     return true;
   }
 
   private encodeQueued(span: ReadableSpan): EncodedSpan | undefined {
     try {
-      return { scope: encodeScope(span.instrumentationScope), span: encodeSpan(span, this.opts.redactUrl) };
+      return { resource: this.resourceJson, scope: encodeScope(span.instrumentationScope), span: encodeSpan(span, this.opts.redactUrl) };
     } catch {
       return undefined;
     }
@@ -132,7 +133,7 @@ export class ExportPipeline {
 
   /** Takes spans off the queue into one batch of at most maxExportBatchSize spans and maxBatchBytes. */
   private nextBatch(): Batch | undefined {
-    const builder = new BodyBuilder(this.resourceJson);
+    const builder = new BodyBuilder();
     const items: EncodedSpan[] = [];
     while (this.queue.size && builder.count < this.opts.maxExportBatchSize) {
       const item = this.encodeQueued(this.queue.peek()!);
@@ -154,7 +155,7 @@ export class ExportPipeline {
     // Drop counts ride along when they fit; otherwise they wait for the next batch.
     const report = this.drops.takeUnreported();
     if (report) {
-      const reportSpan = { scope: SCOPE_TRACELET, span: encodeDropReport(report) };
+      const reportSpan = { resource: this.resourceJson, scope: SCOPE_TRACELET, span: encodeDropReport(report) };
       if ((items.length || this.retries.length === 0) && this.encodeInto(builder, reportSpan)) {
         items.push(reportSpan);
         return { items, body: builder.build(), report, attempt: 0, notBefore: 0 };
@@ -167,8 +168,8 @@ export class ExportPipeline {
 
   /** Rebuilds a batch from encoded spans (after a split, or from storage). */
   batchOf(items: EncodedSpan[], attempt = 0): Batch {
-    const builder = new BodyBuilder(this.resourceJson);
-    for (const item of items) builder.add(item.scope, item.span);
+    const builder = new BodyBuilder();
+    for (const item of items) builder.add(item);
     return { items, body: builder.build(), attempt, notBefore: 0 };
   }
 
@@ -289,11 +290,11 @@ export class ExportPipeline {
   /** Packs encoded spans (from storage) into batches within the limits and queues them. */
   requeueItems(items: EncodedSpan[]): void {
     const batches: Batch[] = [];
-    let builder = new BodyBuilder(this.resourceJson);
+    let builder = new BodyBuilder();
     let current: EncodedSpan[] = [];
     const close = () => {
       if (current.length) batches.push({ items: current, body: builder.build(), attempt: 0, notBefore: 0 });
-      builder = new BodyBuilder(this.resourceJson);
+      builder = new BodyBuilder();
       current = [];
     };
     for (const item of items) {

@@ -1,7 +1,7 @@
 /** What became of one export request. */
 export type SendOutcome =
   | { kind: 'ok' }
-  | { kind: 'retry'; afterMs?: number } // 429, 502, 503, 504, network error
+  | { kind: 'retry'; afterMs?: number; network?: true } // 429, 502, 503, 504, network error
   | { kind: 'too_large' } // 413: split and retry the halves
   | { kind: 'rejected'; status: number }; // anything else: retrying cannot help
 
@@ -44,7 +44,7 @@ export function fetchTransport(endpoint: string, headers: Record<string, string>
         res.body?.cancel().catch(() => {});
         return classifyStatus(res.status, res.headers.get('retry-after'));
       } catch {
-        return { kind: 'retry' };
+        return { kind: 'retry', network: true };
       }
     },
   };

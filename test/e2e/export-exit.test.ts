@@ -38,6 +38,17 @@ async function expectAllOnce(prefix: string, n: number) {
   const got = names(prefix);
   const have = new Set(got);
   const missing = Array.from({ length: n }, (_, i) => prefix + i).filter((x) => !have.has(x));
+  const dup = got.filter((x, i) => got.indexOf(x) !== i);
+  if (dup.length) console.log(`exit test ${prefix}: ${dup.length} duplicated, e.g. ${dup[0]} … ${dup.at(-1)}; requests`, site.receiver.requests.map((r) => `${r.method} ${r.status} ${r.bytes}B ${r.spanCount}`).join(', '));
+  if (missing.length) {
+    const ranges: string[] = [];
+    for (const m of missing.map((x) => Number(x.slice(prefix.length)))) {
+      const last = ranges.at(-1)?.split('-');
+      if (last && Number(last.at(-1)) === m - 1) ranges[ranges.length - 1] = `${last[0]}-${m}`;
+      else ranges.push(String(m));
+    }
+    console.log(`exit test ${prefix}: missing ${ranges.join(',')}; requests`, site.receiver.requests.map((r) => `${r.method} ${r.status} ${r.bytes}B ${r.spanCount}`).join(', '));
+  }
   expect(missing.length ? `${missing.length} missing: ${missing[0]} … ${missing[missing.length - 1]}; requests: ${site.receiver.requests.map((r) => `${r.method} ${r.status} ${r.spanCount}`).join(', ')}` : 'none missing').toBe('none missing');
   expect(new Set(got).size).toBe(n);
   expect(got).toHaveLength(n);

@@ -61,11 +61,13 @@ describe('Web Vitals, errors, route changes, sessions and privacy in Chromium', 
     expect(typeof inp['web_vital.inp.input_delay']).toBe('number');
     expect(typeof inp['web_vital.inp.presentation_delay']).toBe('number');
 
-    // Tied to the page view and the visit: the same page_view.id and session.id as the page load.
+    // Tied to the page view and the visit: the same page_view.id and session.id (resource) as the page load.
     const load = spans.find((s) => s.name === 'documentLoad')!;
+    expect(load.resource['page_view.id']).toMatch(/^[0-9a-f]{16}$/);
     for (const n of ['LCP', 'CLS', 'INP']) {
-      expect(get(n)['page_view.id']).toBe(load.attributes['page_view.id']);
-      expect(get(n)['session.id']).toBe(load.attributes['session.id']);
+      const v = spans.find((s) => s.name === n)!;
+      expect(v.resource['page_view.id']).toBe(load.resource['page_view.id']);
+      expect(v.resource['session.id']).toBe(load.resource['session.id']);
     }
     expect(site.receiver.rejected).toEqual([]);
   });
@@ -119,17 +121,17 @@ describe('Web Vitals, errors, route changes, sessions and privacy in Chromium', 
     expect(problems.errors).toEqual([]);
   });
 
-  it('keeps one session.id across page views of a visit, on every span', async () => {
+  it('keeps one session.id across page views of a visit, on every span (by its resource)', async () => {
     site.receiver.reset();
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${site.page.url}/rum.html`);
     await page.goto(`${site.page.url}/rum.html?again`);
     await page.evaluate(() => (window as any).Tracelet.getAgent().flush());
     const spans = await site.receiver.waitForSpans((s) => s.filter((x) => x.name === 'documentLoad').length >= 2);
-    const ids = new Set(spans.map((s) => s.attributes['session.id']));
+    const ids = new Set(spans.map((s) => s.resource['session.id']));
     expect(ids.size).toBe(1);
     expect([...ids][0]).toMatch(/^[0-9a-f]{32}$/);
-    expect(new Set(spans.map((s) => s.attributes['page_view.id'])).size).toBe(2);
+    expect(new Set(spans.map((s) => s.resource['page_view.id'])).size).toBe(2);
   });
 
   it('an unsampled visit exports nothing and tells the backend so in traceparent', async () => {

@@ -442,14 +442,13 @@ describe('BodyBuilder', () => {
     const distinct = new Set(scopes).size;
     it(`counts its bytes exactly with ${distinct} scope(s)`, () => {
       const resource = encodeResource({ 'service.name': 'svc ü', 'x': ['a', 'b'] });
-      const builder = new BodyBuilder(resource);
+      const builder = new BodyBuilder();
       expect(builder.bytes).toBe(Buffer.byteLength(builder.build()));
       for (const span of spansOf(scopes)) {
-        const scopeJson = encodeScope(span.instrumentationScope);
-        const spanJson = encodeSpan(span);
+        const item = { resource, scope: encodeScope(span.instrumentationScope), span: encodeSpan(span) };
         const before = builder.bytes;
-        const cost = builder.cost(scopeJson, spanJson);
-        builder.add(scopeJson, spanJson);
+        const cost = builder.cost(item);
+        builder.add(item);
         expect(builder.bytes - before).toBe(cost);
         expect(builder.bytes).toBe(Buffer.byteLength(builder.build()));
       }
@@ -469,11 +468,35 @@ describe('BodyBuilder', () => {
   }
 
   it('builds a valid body around an empty resource', () => {
-    const builder = new BodyBuilder(encodeResource({}));
-    builder.add(encodeScope({ name: 's' }), '{"x":1}');
+    const builder = new BodyBuilder();
+    builder.add({ resource: encodeResource({}), scope: encodeScope({ name: 's' }), span: '{"x":1}' });
     expect(JSON.parse(builder.build())).toEqual({
       resourceSpans: [{ resource: {}, scopeSpans: [{ scope: { name: 's' }, spans: [{ x: 1 }] }] }],
     });
     expect(builder.bytes).toBe(Buffer.byteLength(builder.build()));
+  });
+
+  it('groups spans by resource, then scope, counting bytes exactly across resources', () => {
+    const r1 = encodeResource({ 'service.name': 'a', 'page_view.id': '1' });
+    const r2 = encodeResource({ 'service.name': 'a', 'page_view.id': '2é' });
+    const builder = new BodyBuilder();
+    const items = [
+      { resource: r1, scope: encodeScope({ name: 's' }), span: '{"n":1}' },
+      { resource: r2, scope: encodeScope({ name: 's' }), span: '{"n":2}' },
+      { resource: r1, scope: encodeScope({ name: 't', version: '1' }), span: '{"n":3}' },
+      { resource: r2, scope: encodeScope({ name: 's' }), span: '{"n":4}' },
+      { resource: r1, scope: encodeScope({ name: 's' }), span: '{"n":5}' },
+    ];
+    for (const item of items) {
+      const before = builder.bytes;
+      const cost = builder.cost(item);
+      builder.add(item);
+      expect(builder.bytes - before).toBe(cost);
+      expect(builder.bytes).toBe(Buffer.byteLength(builder.build()));
+    }
+    const body = JSON.parse(builder.build());
+    expect(body.resourceSpans).toHaveLength(2);
+    expect(body.resourceSpans[0].scopeSpans.map((ss: { spans: { n: number }[] }) => ss.spans.map((x) => x.n))).toEqual([[1, 5], [3]]);
+    expect(body.resourceSpans[1].scopeSpans.map((ss: { spans: { n: number }[] }) => ss.spans.map((x) => x.n))).toEqual([[2, 4]]);
   });
 });

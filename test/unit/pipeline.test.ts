@@ -88,8 +88,8 @@ function pipeline(transport: Transport, opts: Partial<PipelineOptions> = {}) {
 
 /** Bytes of a body holding just this span. */
 function bodyBytesOf(s: ReadableSpan): number {
-  const b = new BodyBuilder(encodeResource(RESOURCE));
-  b.add(encodeScope(s.instrumentationScope), encodeSpan(s));
+  const b = new BodyBuilder();
+  b.add({ resource: encodeResource(RESOURCE), scope: encodeScope(s.instrumentationScope), span: encodeSpan(s) });
   return b.bytes;
 }
 
