@@ -644,7 +644,7 @@ describe('fetchTransport', () => {
 
   it('maps a network error to retry and statuses through classifyStatus', async () => {
     const failing = (() => Promise.reject(new TypeError('Failed to fetch'))) as unknown as typeof fetch;
-    expect(await fetchTransport('https://c.example/', {}, failing).send('x')).toEqual({ kind: 'retry' });
+    expect(await fetchTransport('https://c.example/', {}, failing).send('x')).toEqual({ kind: 'retry', network: true });
     const ok = (() => Promise.resolve(new Response('{}', { status: 200 }))) as unknown as typeof fetch;
     expect(await fetchTransport('https://c.example/', {}, ok).send('x')).toEqual({ kind: 'ok' });
     const bad = (() => Promise.resolve(new Response('no', { status: 400 }))) as unknown as typeof fetch;
