@@ -14,6 +14,7 @@ import { randomHex } from '../core/ids';
 import { instrumentErrors } from './errors';
 import { flushAtExit } from './exit';
 import { listen } from './lib/listen';
+import { whenIdle } from './lib/whenIdle';
 import { onHidden } from './lib/onHidden';
 import { UnloadStore } from './lib/unloadStore';
 import { PageContextManager } from './lib/pageContext';
@@ -141,9 +142,10 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
   if (on.errors) stops.push(instrumentErrors(tracer, (n) => (errorsSuppressed += n)));
   if (on.routeChanges) stops.push(instrumentRouteChanges(tracer, () => pageContext.leavePage()));
 
-  // Spans an earlier page view could not send at its exit go first.
+  // Spans an earlier page view could not send at its exit go first, once the page is idle:
+  // the first localStorage read of a page costs milliseconds.
   const store = new UnloadStore('tracelet:' + config.endpoint, pipeline.drops);
-  pipeline.requeueItems(store.take());
+  whenIdle(() => running === agent && pipeline.requeueItems(store.take()));
   stops.push(
     onHidden((e) => {
       // From pagehide on the page is going (or frozen in the bfcache): leftovers are stored.

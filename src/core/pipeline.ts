@@ -97,8 +97,9 @@ export class ExportPipeline {
       this.drops.add(this.stopped ? 'shutdown' : 'queue_full');
       return;
     }
+    // The hot path: with a timer already armed there is nothing to decide.
     if (this.queue.size >= this.opts.maxExportBatchSize) this.schedule(0);
-    else this.schedule(this.opts.scheduledDelayMillis);
+    else if (this.timer === undefined) this.schedule(this.opts.scheduledDelayMillis);
   }
 
   /** Arms the timer to fire within `delay` ms unless it already fires sooner. */
