@@ -8,10 +8,14 @@ import { parseTraceparent } from '../core/propagation';
 export function pageTraceparent(): string | undefined {
   try {
     const meta = document.querySelector('meta[name="traceparent"]')?.getAttribute('content');
-    if (meta) return parseTraceparent(meta) ? meta.trim() : undefined;
+    // An attribute value loses its ASCII white space (HTML), a header value its SP / HTAB (W3C).
+    if (meta) {
+      const tp = meta.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '');
+      return parseTraceparent(tp) ? tp : undefined;
+    }
     const nav = performance.getEntriesByType?.('navigation')[0] as PerformanceNavigationTiming | undefined;
     const desc = nav?.serverTiming?.find((t) => t.name === 'traceparent')?.description;
-    return desc && parseTraceparent(desc) ? desc : undefined;
+    return desc && parseTraceparent(desc) ? desc.replace(/^[ \t]+|[ \t]+$/g, '') : undefined;
   } catch {
     return undefined;
   }

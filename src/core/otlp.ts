@@ -14,6 +14,15 @@ export const MAX_STRING_LENGTH = 4096;
 
 const str = JSON.stringify;
 
+/** A name set by user code, as an OTLP string: whatever it was (a symbol, an object, a cyclic one), never invalid JSON. */
+function text(v: unknown, fallback: string): string {
+  try {
+    return str(typeof v === 'string' ? v : v == null || v === '' ? fallback : String(v));
+  } catch {
+    return str(fallback);
+  }
+}
+
 /** HrTime [seconds, nanos] as a decimal string without losing precision past 2^53. */
 export function hrTimeToNanos(t: HrTime): string {
   const s = Math.max(0, Math.floor(t[0]));
@@ -67,7 +76,7 @@ export function encodeAttributes(attrs: Attributes | undefined, field = 'attribu
 const dropped = (name: string, n: number | undefined) => (n ? ',"' + name + '":' + n : '');
 
 function encodeEvent(e: TimedEvent): string {
-  return '{"timeUnixNano":"' + hrTimeToNanos(e.time) + '","name":' + str(e.name) +
+  return '{"timeUnixNano":"' + hrTimeToNanos(e.time) + '","name":' + text(e.name, '') +
     encodeAttributes(e.attributes) + dropped('droppedAttributesCount', e.droppedAttributesCount) + '}';
 }
 
@@ -94,8 +103,9 @@ export function encodeSpan(span: ReadableSpan, redact?: UrlRedactor): string {
   let out = '{"traceId":"' + sc.traceId + '","spanId":"' + sc.spanId + '"';
   if (ts) out += ',"traceState":' + str(ts);
   if (parent && HEX16.test(parent.spanId) && !/^0+$/.test(parent.spanId)) out += ',"parentSpanId":"' + parent.spanId + '"';
-  // API SpanKind counts from INTERNAL=0; OTLP reserves 0 for UNSPECIFIED.
-  out += ',"name":' + str(span.name || 'span') + ',"kind":' + ((span.kind | 0) + 1);
+  // API SpanKind counts from INTERNAL=0; OTLP reserves 0 for UNSPECIFIED. A kind outside the enum
+  // (plain JS can pass anything) would get the whole batch refused: it is sent as INTERNAL.
+  out += ',"name":' + text(span.name || 'span', 'span') + ',"kind":' + (span.kind >= 0 && span.kind <= 4 ? (span.kind | 0) + 1 : 1);
   const start = hrTimeToNanos(span.startTime);
   let end = hrTimeToNanos(span.endTime);
   if (BigInt(end) < BigInt(start)) end = start;
@@ -115,7 +125,7 @@ export function encodeSpan(span: ReadableSpan, redact?: UrlRedactor): string {
 export interface Scope { name: string; version?: string }
 
 export function encodeScope(scope: Scope): string {
-  return '{"name":' + str(scope.name || 'tracelet') + (scope.version ? ',"version":' + str(scope.version) : '') + '}';
+  return '{"name":' + text(scope.name || 'tracelet', 'tracelet') + (scope.version ? ',"version":' + text(scope.version, '') : '') + '}';
 }
 
 /** UTF-8 byte length without allocating (TextEncoder would copy every batch). */

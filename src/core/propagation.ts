@@ -40,7 +40,8 @@ export interface Traceparent {
 /** Parses a traceparent value; undefined when it is not valid W3C. */
 export function parseTraceparent(value: unknown): Traceparent | undefined {
   if (typeof value !== 'string' || value.length > 4096) return undefined;
-  const v = value.trim();
+  // Optional white space is SP / HTAB only: other blanks (NBSP, BOM, newlines) make it invalid.
+  const v = value.replace(/^[ \t]+|[ \t]+$/g, '');
   if (v.length < 55) return undefined;
   const version = v.slice(0, 2);
   if (!/^[0-9a-f]{2}$/.test(version) || version === 'ff' || v[2] !== '-') return undefined;
