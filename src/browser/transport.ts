@@ -7,8 +7,10 @@ const nativeFetch: typeof fetch | undefined = typeof fetch === 'function' ? fetc
 
 /** Chromium, Firefox and Safari give a page 64 KiB of keepalive/beacon body in flight. */
 export const KEEPALIVE_BUDGET = 64 * 1024;
-/** How long a beacon is assumed to be in flight (its completion cannot be observed). */
+/** How long a beacon is assumed to hold its share of the budget (its completion cannot be seen). */
 const BEACON_HOLD_MS = 3000;
+/** Chromium frees a keepalive fetch's share a little after its promise settles. */
+const SETTLED_HOLD_MS = 1000;
 
 export interface BrowserTransport extends Transport {
   /**
@@ -33,19 +35,28 @@ export interface BrowserTransport extends Transport {
 export function browserTransport(endpoint: string, headers: Record<string, string>): BrowserTransport {
   const f = nativeFetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args));
   let inflight = 0;
-  // Keepalive bodies in flight count against the page's budget until they settle.
+  // Beacons cannot be watched to completion, and Chromium frees a keepalive fetch's share
+  // of the budget a little after its promise settles: count both for a while.
+  let handed: { bytes: number; until: number }[] = [];
+  const hold = (bytes: number, ms: number) => handed.push({ bytes, until: Date.now() + ms });
+  const budgetLeft = () => {
+    const now = Date.now();
+    handed = handed.filter((h) => h.until > now);
+    return KEEPALIVE_BUDGET - inflight - handed.reduce((n, h) => n + h.bytes, 0);
+  };
   const tracked: typeof fetch = (input, init) => {
     const bytes = typeof init?.body === 'string' ? utf8Length(init.body) : 0;
     inflight += bytes;
     const settle = () => {
       inflight -= bytes;
+      hold(bytes, SETTLED_HOLD_MS);
     };
     try {
       const p = f(input, init);
       p.then(settle, settle);
       return p;
     } catch (e) {
-      settle();
+      inflight -= bytes;
       return Promise.reject(e);
     }
   };
@@ -53,17 +64,10 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
   const plain = fetchTransport(endpoint, headers, f);
   const sameOrigin = typeof location !== 'undefined' && new URL(endpoint, location.href).origin === location.origin;
   const canBeacon = typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function' && !Object.keys(headers).length;
-  // Beacons cannot be watched to completion: count each against the budget for a while.
-  let handed: { bytes: number; at: number }[] = [];
-  const budgetLeft = () => {
-    const now = Date.now();
-    handed = handed.filter((h) => now - h.at < BEACON_HOLD_MS);
-    return KEEPALIVE_BUDGET - inflight - handed.reduce((n, h) => n + h.bytes, 0);
-  };
   const t: BrowserTransport = {
     leaving: false,
     async send(body) {
-      if (utf8Length(body) + inflight > KEEPALIVE_BUDGET) return plain.send(body);
+      if (utf8Length(body) > budgetLeft()) return plain.send(body);
       const outcome = await keepalive.send(body);
       return t.leaving && sameOrigin && outcome.kind === 'retry' && outcome.network ? { kind: 'ok' } : outcome;
     },
@@ -73,7 +77,7 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
       if (bytes > budgetLeft()) return false;
       try {
         if (canBeacon && navigator.sendBeacon(endpoint, new Blob([body], { type: 'application/json' }))) {
-          handed.push({ bytes, at: Date.now() });
+          hold(bytes, BEACON_HOLD_MS);
           return true;
         }
       } catch {

@@ -31,6 +31,11 @@ const spanNames = (prefix: string) => site.receiver.spans.filter((s) => s.name.s
 
 describe('collector answers', () => {
   it('503 twice (once with Retry-After), then 200: nothing lost, no duplicates, Retry-After honoured', async () => {
+    // Same-origin, so the page can read Retry-After (the Collector exposes no headers to CORS).
+    const { page, problems } = await open(site.sameOriginEndpoint);
+    // The page-load spans leave first, so that one batch meets the 503s.
+    await site.receiver.waitForSpans((s) => s.some((x) => x.name === 'documentLoad'));
+    site.receiver.reset();
     const times: number[] = [];
     site.receiver.respond(({ attempt }) => {
       times.push(Date.now());
@@ -38,8 +43,6 @@ describe('collector answers', () => {
       if (attempt === 2) return 503;
       return 200;
     });
-    // Same-origin, so the page can read Retry-After (the Collector exposes no headers to CORS).
-    const { page, problems } = await open(site.sameOriginEndpoint);
     await page.evaluate(() => (window as any).makeSpans(50, 'retry-'));
     await site.receiver.waitForSpans((s) => s.filter((x) => x.name.startsWith('retry-')).length >= 50, 20_000);
     await new Promise((r) => setTimeout(r, 300));
