@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, type Context } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import { TRACEPARENT, TRACESTATE, formatTraceparent, outgoingFlags } from '../core/propagation';
 import type { EdgeAgent } from './agent';
 import { agentOf, edgeContext } from './context';
@@ -10,51 +10,94 @@ export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promis
 
 const WRAPPED = Symbol.for('tracelet.edge.fetch');
 
+type AnyFetch = (this: unknown, ...args: unknown[]) => Promise<Response>;
+
 /**
  * Wraps a fetch function: inside a traced request each call gets a CLIENT span and a
  * `traceparent` naming it. The edge is the parent of what it calls, so a traceparent the
  * request already carries (a forwarded incoming request) is replaced; `tracestate` is
  * the trace's own (an invalid incoming one was dropped whole). Outside a traced request
  * the call passes through untouched.
+ *
+ * Indistinguishable from the runtime's fetch otherwise: the call is read the way fetch
+ * reads it, `new Request(input, init)`, exactly once (init getters included); what that
+ * constructor refuses, and a call with no argument, go to `doFetch` untouched, to fail
+ * (reject) exactly as they would without us. `this` is passed on unless it is the global
+ * object or undefined, so a runtime that refuses another `this` (workerd: "Illegal
+ * invocation") still throws. The wrapper takes the name, length and (no) prototype of
+ * `like`, the function it stands for.
  */
-export function traceFetch(doFetch: FetchLike): FetchLike {
-  const traced: FetchLike = (input, init) => {
+export function traceFetch(doFetch: FetchLike, like?: unknown): FetchLike {
+  const call = doFetch as unknown as AnyFetch;
+  const run = (self: unknown, args: unknown[]): Promise<Response> => {
     const ctx = edgeContext.active();
     const agent = agentOf(ctx);
-    return agent ? clientCall(agent, ctx, doFetch, input, init) : doFetch(input, init);
+    if (!agent || !args.length) return call.apply(self, args);
+    const thisArg = self === globalThis ? undefined : self;
+    const init = args[1];
+    // The body init gave, seen as the constructor reads it (a getter runs once, as in fetch).
+    let body: unknown;
+    const watched =
+      (typeof init === 'object' || typeof init === 'function') && init !== null && !(init instanceof Request)
+        ? new Proxy(init, { get: (t, p) => (p === 'body' ? (body = Reflect.get(t, p)) : Reflect.get(t, p)) })
+        : init;
+    let request: Request;
+    try {
+      request = new Request(args[0] as RequestInfo | URL, watched as RequestInit | undefined);
+    } catch {
+      return call.apply(self, args);
+    }
+    return clientCall(agent, ctx, call, thisArg, request, body);
   };
+  const model = typeof like === 'function' ? (like as AnyFetch) : undefined;
+  // A runtime's fetch is a plain function (Deno: with a prototype) or a method (workerd: none).
+  const traced: AnyFetch =
+    model && 'prototype' in model
+      ? function fetch(this: unknown, ...args: unknown[]) {
+          return run(this, args);
+        }
+      : {
+          fetch(this: unknown, ...args: unknown[]) {
+            return run(this, args);
+          },
+        }.fetch;
+  Object.defineProperty(traced, 'name', { value: typeof model?.name === 'string' ? model.name : 'fetch', configurable: true });
+  Object.defineProperty(traced, 'length', { value: typeof model?.length === 'number' ? model.length : 1, configurable: true });
   (traced as unknown as Record<symbol, boolean>)[WRAPPED] = true;
-  return traced;
+  return traced as unknown as FetchLike;
 }
 
-function clientCall(agent: EdgeAgent, ctx: Context, doFetch: FetchLike, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-  const request = typeof Request === 'function' && input instanceof Request ? input : undefined;
+function clientCall(agent: EdgeAgent, ctx: Context, doFetch: AnyFetch, thisArg: unknown, request: Request, body: unknown): Promise<Response> {
   const attrs: Record<string, string | number> = {};
-  const method = methodAttributes(init?.method ?? request?.method ?? 'GET', attrs);
+  const method = methodAttributes(request.method, attrs);
   try {
-    const url = new URL(request ? request.url : String(input));
+    const url = new URL(request.url);
     // The browser's rule: user info and secret-looking query values (signatures too) hidden.
     attrs['url.full'] = redactUrl(url.href);
     attrs['server.address'] = url.hostname;
     attrs['server.port'] = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
   } catch {
-    // A relative or broken URL: the runtime's fetch reports it.
+    // Not expected: a Request's URL is absolute.
   }
   const span = agent.tracer.startSpan(method, { kind: SpanKind.CLIENT, attributes: attrs }, ctx);
-  let headers: Headers;
-  try {
-    // Init headers replace the request's, as in fetch itself; the rest of init (cf, client) is kept.
-    headers = new Headers(init?.headers ?? request?.headers);
-  } catch (err) {
-    span.end();
-    throw err;
-  }
   const sc = span.spanContext();
+  // A copy of the request's headers (the request is ours, built from the caller's input and init).
+  const headers = new Headers(request.headers);
   headers.set(TRACEPARENT, formatTraceparent(sc.traceId, sc.spanId, outgoingFlags(ctx, sc)));
   const tracestate = sc.traceState?.serialize();
   if (tracestate) headers.set(TRACESTATE, tracestate);
   else headers.delete(TRACESTATE);
-  return runInSpan(span, ctx, () => doFetch(input, { ...init, headers }), (res) => {
+  // fetch(request, { headers }): sent with these headers, the request's body, signal and the
+  // rest kept. A stream the Request holds as is (Deno) is given again as the body, so the
+  // runtime reads the caller's stream itself, as fetch(url, { body: stream }) does, rather
+  // than through a proxy that releases it once sent. (`request.body` is only read then:
+  // reading it turns a string body into a stream, sent chunked.)
+  const stream = typeof ReadableStream === 'function' && body instanceof ReadableStream && request.body === body;
+  const init = stream ? ({ headers, body, duplex: 'half' } as RequestInit) : { headers };
+  // A synchronous throw (a `this` the runtime refuses) reaches the caller as it is: the call
+  // never started, so its span is never ended, hence never exported.
+  const pending = edgeContext.with(trace.setSpan(ctx, span), () => (thisArg === undefined ? doFetch(request, init) : doFetch.call(thisArg, request, init)));
+  return runInSpan(span, ctx, () => pending, (res) => {
     span.setAttribute('http.response.status_code', res.status);
     if (res.status >= 400) {
       span.setStatus({ code: SpanStatusCode.ERROR });
@@ -65,8 +108,12 @@ function clientCall(agent: EdgeAgent, ctx: Context, doFetch: FetchLike, input: R
 
 /** Replaces the global fetch with a traced one, once per isolate. */
 export function installFetch(): void {
-  const current = globalThis.fetch as FetchLike & Record<symbol, boolean>;
+  const current = globalThis.fetch as unknown as AnyFetch & Record<symbol, boolean>;
   if (typeof current !== 'function' || current[WRAPPED]) return;
-  // Called as a plain function: workerd throws "Illegal invocation" for fetch on another `this`.
-  globalThis.fetch = traceFetch((input, init) => current(input, init)) as typeof fetch;
+  // Called as a plain function unless the caller gave another `this` (workerd throws
+  // "Illegal invocation" for it, as it does without us).
+  const doFetch = function (this: unknown, ...args: unknown[]) {
+    return this === undefined ? current(...args) : current.apply(this, args);
+  };
+  globalThis.fetch = traceFetch(doFetch as unknown as FetchLike, current) as typeof fetch;
 }

@@ -29,19 +29,7 @@ const USER_TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
  * by the edge wrappers): listed so the suite documents them, and fails when one is fixed
  * (remove it here) or a new one appears. See the report for the causes and a fix.
  */
-const BOTH = ['workerd', 'deno'];
-const KNOWN: Record<string, { why: string; in: string[] }> = {
-  'no-arguments': { why: 'calls the runtime fetch with (undefined, undefined): "Invalid URL: undefined", not the missing-argument TypeError', in: BOTH },
-  'init-is-a-request': { why: '{ ...init } drops the getters of a Request (any class instance) used as init: method and body are lost, a POST goes out as GET', in: BOTH },
-  'init-inherited-props': { why: '{ ...init } drops inherited members: method and body are lost', in: BOTH },
-  'init-string': { why: '{ ...init } turns a string into an object: a TypeError becomes a successful request', in: BOTH },
-  'init-getters': { why: 'reads init.method and init.headers once more than fetch does', in: BOTH },
-  'bad-header-name': { why: 'new Headers() throws synchronously instead of rejecting', in: BOTH },
-  'bad-header-value': { why: 'new Headers() throws synchronously instead of rejecting', in: BOTH },
-  'method-number': { why: 'method.toUpperCase() throws synchronously for a non-string method', in: BOTH },
-  'call-other-this': { why: 'the wrapper ignores `this`: fetch.call({}) works where workerd throws Illegal invocation', in: ['workerd'] },
-  'function-shape': { why: 'the wrapper is an arrow function (name "e" once minified, length 2)', in: BOTH },
-};
+const KNOWN: Record<string, { why: string; in: string[] }> = {};
 
 const WORKER_SOURCE = `
 import { instrument } from './tracelet.js';

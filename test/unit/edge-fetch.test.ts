@@ -112,8 +112,32 @@ describe('traced fetch', () => {
   });
 
   it('records the semantic-convention attributes, with credentials and signatures redacted', async () => {
-    const fake = fakeFetch();
-    await inRequest({}, () => traceFetch(fake.fn)(new URL('https://user:pw@api.example:8443/p?sig=secret&x=1')));
+    // Deno's and workerd's Request take a URL with credentials (Node's refuses it): a stand-in for theirs.
+    const NodeRequest = globalThis.Request;
+    class LenientRequest {
+      url: string;
+      method: string;
+      headers: Headers;
+      constructor(input: RequestInfo | URL, init?: RequestInit) {
+        const from = input instanceof LenientRequest ? input : undefined;
+        this.url = from ? from.url : String(input);
+        this.method = init?.method ?? from?.method ?? 'GET';
+        this.headers = new Headers(init?.headers ?? from?.headers);
+      }
+    }
+    const urls: string[] = [];
+    globalThis.Request = LenientRequest as unknown as typeof Request;
+    try {
+      await inRequest({}, () =>
+        traceFetch(async (input) => {
+          urls.push((input as unknown as LenientRequest).url);
+          return new Response('ok');
+        })(new URL('https://user:pw@api.example:8443/p?sig=secret&x=1')),
+      );
+    } finally {
+      globalThis.Request = NodeRequest;
+    }
+    expect(urls).toEqual(['https://user:pw@api.example:8443/p?sig=secret&x=1']);
     expect(clientSpans()[0].attributes).toEqual({
       'http.request.method': 'GET',
       'url.full': 'https://REDACTED:REDACTED@api.example:8443/p?sig=REDACTED&x=1',
@@ -141,6 +165,97 @@ describe('traced fetch', () => {
     expect(clientSpans()[0].events[0].name).toBe('exception');
   });
 
+  it('what Request refuses, and a call with no argument, go to fetch untouched (it rejects), without a span', async () => {
+    const seen: unknown[][] = [];
+    const native = function (...args: unknown[]) {
+      seen.push(args);
+      return Promise.reject(new TypeError('native says no'));
+    };
+    const f = traceFetch(native as unknown as FetchLike) as (...args: unknown[]) => Promise<Response>;
+    const init = { headers: { 'bad header': 'x' } };
+    const outcomes: unknown[] = [];
+    await inRequest({}, async () => {
+      for (const args of [[], ['http://[bad'], ['https://origin.example/', init], ['https://origin.example/', 'not an init'], ['https://origin.example/', { method: 'BAD METHOD' }]]) {
+        let p: Promise<Response> | undefined;
+        try {
+          p = f(...args);
+        } catch (e) {
+          outcomes.push(`threw ${String(e)}`);
+        }
+        outcomes.push(await p?.then(() => 'resolved', (e: Error) => e.message));
+      }
+    });
+    expect(outcomes).toEqual(Array(5).fill('native says no'));
+    expect(seen).toEqual([[], ['http://[bad'], ['https://origin.example/', init], ['https://origin.example/', 'not an init'], ['https://origin.example/', { method: 'BAD METHOD' }]]);
+    expect(seen[2][1]).toBe(init);
+    expect(clientSpans()).toEqual([]);
+  });
+
+  it('reads the call once, as fetch does: init getters once, a Request or inherited members as init', async () => {
+    const fake = fakeFetch();
+    const reads: Record<string, number> = {};
+    const init = {};
+    for (const [k, v] of Object.entries({ method: 'POST', body: 'getter', headers: { 'x-g': '1' } })) {
+      Object.defineProperty(init, k, { enumerable: true, get: () => ((reads[k] = (reads[k] ?? 0) + 1), v) });
+    }
+    await inRequest({}, async () => {
+      await traceFetch(fake.fn)('https://origin.example/g', init);
+      await traceFetch(fake.fn)('https://origin.example/r', new Request('http://x/', { method: 'POST', body: 'from a request', headers: { 'x-r': '1' } }));
+      await traceFetch(fake.fn)('https://origin.example/i', Object.create({ method: 'PUT', body: 'inherited' }) as RequestInit);
+    });
+    expect(reads).toEqual({ method: 1, body: 1, headers: 1 });
+    const [g, r, i] = fake.calls.map((c) => c.sent);
+    expect([g.method, g.url, await g.text(), g.headers.get('x-g')]).toEqual(['POST', 'https://origin.example/g', 'getter', '1']);
+    expect([r.method, r.url, await r.text(), r.headers.get('x-r')]).toEqual(['POST', 'https://origin.example/r', 'from a request', '1']);
+    expect([i.method, await i.text()]).toEqual(['PUT', 'inherited']);
+    expect(fake.calls.every((c) => c.sent.headers.has('traceparent'))).toBe(true);
+    expect(clientSpans().map((s) => s.name).sort()).toEqual(['POST', 'POST', 'PUT']);
+  });
+
+  it('sends a streamed body (duplex: half)', async () => {
+    const fake = fakeFetch();
+    const body = new ReadableStream({
+      start(ctl) {
+        ctl.enqueue(new TextEncoder().encode('streamed'));
+        ctl.close();
+      },
+    });
+    await inRequest({}, () => traceFetch(fake.fn)('https://origin.example/s', { method: 'POST', body, duplex: 'half' } as RequestInit));
+    expect(await fake.calls[0].sent.text()).toBe('streamed');
+    expect(fake.calls[0].sent.headers.has('traceparent')).toBe(true);
+  });
+
+  it('passes `this` on (but not the global object): a synchronous throw reaches the caller, with no span exported', async () => {
+    const thisSeen: unknown[] = [];
+    const native = function (this: unknown) {
+      thisSeen.push(this);
+      if (this !== undefined) throw new TypeError('Illegal invocation');
+      return Promise.resolve(new Response('ok'));
+    };
+    const f = traceFetch(native as unknown as FetchLike);
+    let thrown: unknown;
+    await inRequest({}, async () => {
+      await f.call(globalThis, 'https://origin.example/global');
+      try {
+        void f.call({}, 'https://origin.example/other');
+      } catch (e) {
+        thrown = e;
+      }
+    });
+    expect(thisSeen).toEqual([undefined, {}]);
+    expect(String(thrown)).toBe('TypeError: Illegal invocation');
+    expect(clientSpans()).toHaveLength(1);
+  });
+
+  it('takes the name, length and prototype (or none) of the fetch it stands for', () => {
+    const method = { fetch(_input: unknown) {} }.fetch;
+    const plain = function fetch() {};
+    const shape = (f: unknown) => [(f as () => void).name, (f as () => void).length, 'prototype' in (f as object)];
+    expect(shape(traceFetch(async () => new Response()))).toEqual(['fetch', 1, false]);
+    expect(shape(traceFetch(async () => new Response(), method))).toEqual(['fetch', 1, false]);
+    expect(shape(traceFetch(async () => new Response(), plain))).toEqual(['fetch', 0, true]);
+  });
+
   it('installFetch wraps the global fetch once, calling the original as a plain function', async () => {
     const seen: unknown[] = [];
     const plain = function (this: unknown, input: RequestInfo | URL) {
@@ -153,6 +268,7 @@ describe('traced fetch', () => {
     installFetch();
     expect(globalThis.fetch).toBe(wrapped);
     expect(wrapped).not.toBe(plain);
+    expect([wrapped.name, wrapped.length]).toEqual(['plain', 1]);
     await inRequest({}, () => globalThis.fetch('https://origin.example/'));
     expect(seen).toEqual([undefined]);
     expect(clientSpans()).toHaveLength(1);

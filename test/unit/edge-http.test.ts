@@ -215,7 +215,7 @@ describe('traceRequest', () => {
       for (const c of clients) expect(c.parentSpanId).toBe(server.spanId);
     });
     for (const call of out.calls) {
-      const i = String(call.input).split('/')[3];
+      const i = String(call.input instanceof Request ? call.input.url : call.input).split('/')[3];
       expect(call.headers.get('traceparent')!.split('-')[1]).toBe(parents[Number(i)].traceId);
     }
   });

@@ -19,7 +19,8 @@ const tracedBindings = new WeakMap<object, unknown>();
 function traceBinding(binding: Fetcher): unknown {
   let traced = tracedBindings.get(binding);
   if (!traced) {
-    const tracedFetch = traceFetch((input, init) => binding.fetch(input, init));
+    // Every argument as given (none, too): what the traced fetch cannot read goes to the binding untouched.
+    const tracedFetch = traceFetch((...args) => binding.fetch(...args), binding.fetch);
     traced = new Proxy(binding, { get: (t, p) => (p === 'fetch' ? tracedFetch : bound(t, p)) });
     tracedBindings.set(binding, traced);
   }
