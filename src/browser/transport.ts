@@ -15,9 +15,10 @@ const SETTLED_HOLD_MS = 1000;
 export interface BrowserTransport extends Transport {
   /**
    * Set from `pagehide` until a bfcache restore. Chromium rejects the promise of a
-   * keepalive fetch in flight when the page unloads (after pagehide): to a same-origin
-   * endpoint it still delivers the request (counting that as a failure would send the
-   * batch twice), to a cross-origin one it drops it with its preflight (so it is sent again).
+   * keepalive fetch in flight when the page unloads (after pagehide) yet still delivers it
+   * when no CORS preflight is pending (same-origin, or a preflight already answered and
+   * cached): counting that as a failure would send the batch twice. A keepalive request
+   * still waiting on its first preflight is dropped, so that batch is sent again.
    */
   leaving: boolean;
   /**
@@ -62,14 +63,20 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
   };
   const keepalive = fetchTransport(endpoint, headers, tracked, { keepalive: true });
   const plain = fetchTransport(endpoint, headers, f);
-  const sameOrigin = typeof location !== 'undefined' && new URL(endpoint, location.href).origin === location.origin;
+  // Same-origin requests need no preflight; cross-origin ones once a preflight was answered.
+  let preflightPassed = typeof location !== 'undefined' && new URL(endpoint, location.href).origin === location.origin;
   const canBeacon = typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function' && !Object.keys(headers).length;
   const t: BrowserTransport = {
     leaving: false,
     async send(body) {
       if (utf8Length(body) > budgetLeft()) return plain.send(body);
       const outcome = await keepalive.send(body);
-      return t.leaving && sameOrigin && outcome.kind === 'retry' && outcome.network ? { kind: 'ok' } : outcome;
+      if (!(outcome.kind === 'retry' && outcome.network)) {
+        // An answer came back, so the CORS preflight passed (and is cached a while).
+        preflightPassed = true;
+        return outcome;
+      }
+      return t.leaving && preflightPassed ? { kind: 'ok' } : outcome;
     },
     sendAtExit(body) {
       const bytes = utf8Length(body);
