@@ -7,16 +7,17 @@
 // latency p50/p99, the runtime's CPU time per request (/proc/<pid>/stat), its RSS growth,
 // cold start (spawn → first 200), and what reached the receiver.
 //
-// Not measured: @microlabs/otel-cf-workers. Its 1.0.0-rc line depends on
-// @opentelemetry/exporter-trace-otlp-http ^0.200.0 (→ otlp-transformer 0.200.0 → core 2.0.0
-// pinned) and 0.9.1 on core ^1.11: either would put a second copy of @opentelemetry/core
-// beside 2.12.0 in this project. The slot is `variants.workerd` below; the field notes'
-// numbers for it are quoted in BENCHMARKS.md.
+// @microlabs/otel-cf-workers (1.0.0-rc.52) pins its own OpenTelemetry packages (core 2.0.x,
+// exporter 0.200.x): installed into bench/out/otel-cf-workers with its own node_modules, so
+// the project keeps one copy of @opentelemetry/core, and bundled there for workerd.
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { rollup } from 'rollup';
+import nodeResolve from '@rollup/plugin-node-resolve';
+import commonjs from '@rollup/plugin-commonjs';
 import { fmt, fmtRatio, main, mdTable, median, ratio, runs, sleep, table, withDeadline } from './lib/common.mjs';
 import { load } from './lib/load.mjs';
 import { startBenchReceiver } from './lib/receiver.mjs';
@@ -39,7 +40,43 @@ export default { fetch: (request, env) => handle(request, env.ORIGIN_URL) };`,
   tracelet: `import { instrument } from './tracelet-cloudflare.js';
 const handle = ${HANDLER};
 export default instrument({ fetch: (request, env) => handle(request, env.ORIGIN_URL) }, (env) => ({ serviceName: 'bench-workerd', endpoint: env.OTLP }));`,
+  otelcf: `import { instrument } from '@microlabs/otel-cf-workers';
+const handle = ${HANDLER};
+export default instrument({ fetch: (request, env) => handle(request, env.ORIGIN_URL) }, (env) => ({ exporter: { url: env.OTLP }, service: { name: 'bench-otel-cf-workers' } }));`,
 };
+
+const OTEL_CF = '@microlabs/otel-cf-workers@1.0.0-rc.52';
+const OTEL_CF_DIR = join(OUT, 'otel-cf-workers');
+
+/** Installs otel-cf-workers apart from the project and bundles the worker; the bundle's text, or an Error. */
+async function buildOtelCfWorker() {
+  try {
+    if (!existsSync(join(OTEL_CF_DIR, 'node_modules/@microlabs/otel-cf-workers'))) {
+      await mkdir(OTEL_CF_DIR, { recursive: true });
+      await writeFile(join(OTEL_CF_DIR, 'package.json'), '{"name":"bench-otel-cf-workers","private":true}\n');
+      const code = await new Promise((done) => {
+        // semantic-conventions pinned: releases after 1.34 dropped ATTR_FAAS_TIME, which it imports.
+        const p = spawn('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', OTEL_CF, '@opentelemetry/semantic-conventions@1.34.0'], { cwd: OTEL_CF_DIR, stdio: 'ignore' });
+        p.on('exit', done);
+        p.on('error', () => done(-1));
+      });
+      if (code !== 0) throw new Error(`npm install ${OTEL_CF} failed (${code})`);
+    }
+    const entry = join(OTEL_CF_DIR, 'worker-entry.js');
+    await writeFile(entry, WORKERS.otelcf);
+    const bundle = await rollup({
+      input: entry,
+      external: (id) => id.startsWith('node:') || id.startsWith('cloudflare:'),
+      plugins: [nodeResolve({ browser: true, rootDir: OTEL_CF_DIR, exportConditions: ['workerd', 'worker', 'browser'] }), commonjs()],
+      onwarn: () => {},
+    });
+    const { output } = await bundle.generate({ format: 'es' });
+    await bundle.close();
+    return output[0].code;
+  } catch (e) {
+    return e instanceof Error ? e : new Error(String(e));
+  }
+}
 
 const DENO_SERVERS = {
   plain: `const handle = ${HANDLER};
@@ -51,7 +88,7 @@ const origin = Deno.env.get('ORIGIN');
 serve({ serviceName: 'bench-deno', endpoint: Deno.env.get('OTLP') }, (req) => handle(req, origin), { hostname: '127.0.0.1', port: Number(Deno.env.get('PORT')), onListen() {} });`,
 };
 
-function capnp(port, originUrl, otlp) {
+function capnp(port, originUrl, otlp, flags = '"nodejs_als"') {
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
@@ -66,7 +103,7 @@ const worker :Workerd.Worker = (
     (name = "tracelet-cloudflare.js", esModule = embed "tracelet-cloudflare.js"),
   ],
   compatibilityDate = "2025-09-01",
-  compatibilityFlags = ["nodejs_als"],
+  compatibilityFlags = [${flags}],
   bindings = [(name = "ORIGIN_URL", text = "${originUrl}"), (name = "OTLP", text = "${otlp}")],
 );
 `;
@@ -182,9 +219,9 @@ export async function run() {
   const origin = await startHttpServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
   const receiver = await startBenchReceiver();
   const R = runs(2);
+  const otelCf = await buildOtelCfWorker();
   const variants = {
-    // Slot: '@microlabs/otel-cf-workers' would go here (see the header comment).
-    workerd: ['plain', 'tracelet'],
+    workerd: otelCf instanceof Error ? ['plain', 'tracelet'] : ['plain', 'tracelet', 'otelcf'],
     deno: ['plain', 'tracelet', 'builtin'],
   };
   const res = {};
@@ -199,9 +236,10 @@ export async function run() {
             await mkdir(dir, { recursive: true });
             let start;
             if (runtime === 'workerd') {
-              await writeFile(join(dir, 'worker.js'), WORKERS[v]);
+              await writeFile(join(dir, 'worker.js'), v === 'otelcf' ? otelCf : WORKERS[v]);
               await copyFile(join(DIR, 'tracelet-cloudflare.js'), join(dir, 'tracelet-cloudflare.js'));
-              await writeFile(join(dir, 'config.capnp'), capnp(port, origin.url, receiver.url));
+              // otel-cf-workers needs node:buffer and node:events as well: nodejs_compat.
+              await writeFile(join(dir, 'config.capnp'), capnp(port, origin.url, receiver.url, v === 'otelcf' ? '"nodejs_compat"' : '"nodejs_als"'));
               start = async () => startRuntime(WORKERD, ['serve', 'config.capnp'], { cwd: dir });
             } else {
               await writeFile(join(dir, 'server.js'), DENO_SERVERS[v === 'builtin' ? 'plain' : v]);
@@ -219,7 +257,7 @@ export async function run() {
   } finally {
     await Promise.all([origin.close(), receiver.close()]);
   }
-  const LABEL = { plain: 'plain', tracelet: 'tracelet', builtin: 'OTEL_DENO=true (built-in)' };
+  const LABEL = { plain: 'plain', tracelet: 'tracelet', builtin: 'OTEL_DENO=true (built-in)', otelcf: OTEL_CF };
   const rows = [['runtime / variant', 'req/s', 'vs plain', 'p50 ms', 'p99 ms', 'CPU ms/req', 'added CPU ms/req', 'RSS growth KiB', 'cold start ms', 'spans/req', 'exports/req', 'export B/req']];
   const m = {};
   for (const [runtime, list] of Object.entries(variants)) {
@@ -240,13 +278,17 @@ export async function run() {
   const notes = [
     `${R} rounds per variant (median), each ${WARMUP_MS / 1000} s warm-up + ${DURATION_MS / 1000} s measured with 16 keep-alive connections; the runtime pinned to CPU 1 with taskset, the load generator, origin and receiver in node on the same 2-core machine (so absolute req/s are bounded by the client as well).`,
     'CPU ms/req from the runtime process’s utime+stime (10 ms ticks) over the measured window. Cold start: spawn → first 200 (polled every 5 ms).',
-    '@microlabs/otel-cf-workers: not measured (would add a second @opentelemetry/core copy; see bench/edge.mjs). Field notes, same kind of machine: 0.9.1 / 1.0.0-rc.52 at 0.38× / 0.32× of plain workerd throughput, +0.17 / +0.23 ms CPU per request, memory growing 6–8 KB per request.',
+    otelCf instanceof Error
+      ? `${OTEL_CF}: not measured (${otelCf.message}). Field notes, same kind of machine: 0.9.1 / 1.0.0-rc.52 at 0.38× / 0.32× of plain workerd throughput, +0.17 / +0.23 ms CPU per request, memory growing 6–8 KB per request.`
+      : `${OTEL_CF} installed apart (bench/out/otel-cf-workers) and bundled with rollup, run with nodejs_compat.`,
   ];
   const text = ['== 7. Edge overhead ==', table(rows), ...notes].join('\n');
   const mdOut = ['### 7. Edge overhead', '', mdTable(rows), '', ...notes.map((n) => '- ' + n)].join('\n');
   const w = (k) => m[k] ?? {};
   const headline = [
-    ['workerd: req/s vs plain', `${fmtRatio(ratio(w('workerd:tracelet').rps, w('workerd:plain').rps))} (+${fmt(w('workerd:tracelet').cpu - w('workerd:plain').cpu, 3)} ms CPU)`, 'otel-cf-workers: not measured', '', ''],
+    ['workerd: req/s vs plain', `${fmtRatio(ratio(w('workerd:tracelet').rps, w('workerd:plain').rps))} (+${fmt(w('workerd:tracelet').cpu - w('workerd:plain').cpu, 3)} ms CPU)`,
+      otelCf instanceof Error ? 'otel-cf-workers: not measured' : `otel-cf-workers: ${fmtRatio(ratio(w('workerd:otelcf').rps, w('workerd:plain').rps))} (+${fmt(w('workerd:otelcf').cpu - w('workerd:plain').cpu, 3)} ms CPU)`,
+      otelCf instanceof Error ? '' : `added CPU ${fmtRatio(ratio(w('workerd:tracelet').cpu - w('workerd:plain').cpu, w('workerd:otelcf').cpu - w('workerd:plain').cpu))} of otel-cf-workers'`, ''],
     ['Deno: req/s vs plain', `${fmtRatio(ratio(w('deno:tracelet').rps, w('deno:plain').rps))} (+${fmt(w('deno:tracelet').cpu - w('deno:plain').cpu, 3)} ms CPU)`,
       `OTEL_DENO: ${fmtRatio(ratio(w('deno:builtin').rps, w('deno:plain').rps))} (+${fmt(w('deno:builtin').cpu - w('deno:plain').cpu, 3)} ms CPU)`,
       fmtRatio(ratio(w('deno:tracelet').rps, w('deno:builtin').rps)), ''],
