@@ -125,8 +125,11 @@ describe('Web Vitals, errors, route changes, sessions and privacy in Chromium', 
     site.receiver.reset();
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${site.page.url}/rum.html`);
+    // documentLoad ends a moment after the load event: let the first page's arrive first.
+    const flush = () => page.evaluate(() => (window as any).Tracelet.getAgent().flush());
+    await expect.poll(async () => (await flush(), site.receiver.spans.some((x) => x.name === 'documentLoad')), { timeout: 10_000 }).toBe(true);
     await page.goto(`${site.page.url}/rum.html?again`);
-    await page.evaluate(() => (window as any).Tracelet.getAgent().flush());
+    await expect.poll(async () => (await flush(), site.receiver.spans.filter((x) => x.name === 'documentLoad').length), { timeout: 10_000 }).toBe(2);
     const spans = await site.receiver.waitForSpans((s) => s.filter((x) => x.name === 'documentLoad').length >= 2);
     const ids = new Set(spans.map((s) => s.resource['session.id']));
     expect(ids.size).toBe(1);
