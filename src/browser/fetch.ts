@@ -1,6 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import { FetchInstrumentation } from '@opentelemetry/instrumentation-fetch';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { TRACE_HEADERS } from '../core/propagation';
 import type { BrowserConfig } from './options';
 
 /*
@@ -26,7 +27,6 @@ import type { BrowserConfig } from './options';
  * their spans end at the response headers.
  */
 
-const TRACE_HEADERS = ['traceparent', 'tracestate'];
 /** How often a body being read is looked at until its entry comes. */
 const CHECK_MS = 1000;
 /** A body still arriving after this long (an endless stream) ends the span at the headers. */

@@ -1,5 +1,5 @@
 import { ConfigError, isObject, parseCoreOptions, type CoreConfig, type CoreOptions } from '../core/config';
-import { toUrlRegExp, type UrlPattern } from '../core/urlMatch';
+import { escapeRegExp, toUrlRegExp, type UrlPattern } from '../core/urlMatch';
 import { redactUrl, safeRedactor } from '../core/redact';
 
 export interface BrowserOptions extends CoreOptions {
@@ -40,8 +40,6 @@ function patterns(o: Record<string, unknown>, key: string): RegExp[] {
   });
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 function instrumentations(o: Record<string, unknown>): Record<Instrumentation, boolean> {
   const v = o.instrumentations ?? {};
   if (!isObject(v)) throw new ConfigError('instrumentations', 'must be an object of booleans');
@@ -64,7 +62,7 @@ export function parseBrowserOptions(input: unknown, base: string): BrowserConfig
     ...core,
     propagateTo: patterns(o, 'propagateTo'),
     // The agent's own exports are never traced: they would trace themselves forever.
-    ignoreUrls: [new RegExp('^' + escape(core.endpoint) + '(?:[?#]|$)'), ...patterns(o, 'ignoreUrls')],
+    ignoreUrls: [new RegExp('^' + escapeRegExp(core.endpoint) + '(?:[?#]|$)'), ...patterns(o, 'ignoreUrls')],
   };
 }
 

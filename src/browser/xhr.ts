@@ -1,6 +1,7 @@
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { XMLHttpRequestInstrumentation } from '@opentelemetry/instrumentation-xml-http-request';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { TRACE_HEADERS } from '../core/propagation';
 import type { BrowserConfig } from './options';
 
 /*
@@ -18,7 +19,6 @@ import type { BrowserConfig } from './options';
  * (listeners, traceparent) right before the native send of a request that is ready to go.
  */
 
-const TRACE_HEADERS = ['traceparent', 'tracestate'];
 
 type Method = (this: XMLHttpRequest, ...args: any[]) => any;
 type Methods = Record<'open' | 'send' | 'setRequestHeader', Method>;

@@ -78,10 +78,6 @@ export class ExportPipeline {
     this.resourceJson = encodeResource(resource);
   }
 
-  get transport(): Transport {
-    return this.opts.transport;
-  }
-
   stats(): Stats {
     return { exported: this.exported, dropped: { ...this.drops.total }, queued: this.queue.size + this.retryingSpans() + this.sending };
   }
@@ -168,7 +164,7 @@ export class ExportPipeline {
   }
 
   /** Rebuilds a batch from encoded spans (after a split, or from storage). */
-  batchOf(items: EncodedSpan[], attempt = 0): Batch {
+  private batchOf(items: EncodedSpan[], attempt = 0): Batch {
     const builder = new BodyBuilder();
     for (const item of items) builder.add(item);
     return { items, body: builder.build(), attempt, notBefore: 0 };

@@ -18,6 +18,8 @@ import {
 
 export const TRACEPARENT = 'traceparent';
 export const TRACESTATE = 'tracestate';
+/** The headers W3C Trace Context propagates. */
+export const TRACE_HEADERS: readonly string[] = [TRACEPARENT, TRACESTATE];
 export const FLAG_SAMPLED = 0x01;
 /** Level 2: the trace id's rightmost 7 bytes are random. */
 export const FLAG_RANDOM = 0x02;
@@ -168,6 +170,6 @@ export class W3CPropagator implements TextMapPropagator {
   }
 
   fields(): string[] {
-    return [TRACEPARENT, TRACESTATE];
+    return [...TRACE_HEADERS];
   }
 }

@@ -1,7 +1,8 @@
 /** A URL pattern as users write it: an origin, a URL prefix, or a RegExp. */
 export type UrlPattern = string | RegExp;
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Escapes `s` for use inside a RegExp. */
+export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Turns a user pattern into a RegExp over absolute URLs. A string is a prefix; a bare
@@ -19,7 +20,7 @@ export function toUrlRegExp(pattern: UrlPattern): RegExp {
   } catch {
     // Not an absolute URL: treat as a plain prefix.
   }
-  return new RegExp('^' + escape(p) + (bareOrigin ? '(?:[/?#]|$)' : ''));
+  return new RegExp('^' + escapeRegExp(p) + (bareOrigin ? '(?:[/?#]|$)' : ''));
 }
 
 export function matchesAny(url: string, patterns: readonly RegExp[]): boolean {
