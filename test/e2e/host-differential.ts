@@ -102,7 +102,7 @@ export async function runDifferential(casesScript: string, opts: { settleMs: num
       pageErrors: problems.errors.filter((e) => !e.startsWith('console.error')),
     };
   }
-  return {
+  const d: Differential = {
     browser,
     site,
     echo,
@@ -115,6 +115,12 @@ export async function runDifferential(casesScript: string, opts: { settleMs: num
       await Promise.all([site.close(), echo.close(), third.close()]);
     },
   };
+  // HOST_DEBUG=/path: a dump of both runs, for reading a failure.
+  if (process.env.HOST_DEBUG) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(process.env.HOST_DEBUG, JSON.stringify({ runs: d.runs, state: d.state, requests: site.receiver.requests, spans: site.receiver.spans }, null, 1));
+  }
+  return d;
 }
 
 /** Cases whose result (what the call returned, threw, fired) differs between the runs. */

@@ -15,10 +15,6 @@ let d: Differential;
 beforeAll(async () => {
   // Spans end with their body (a body nobody reads: at the headers) plus 300 ms for Resource Timing.
   d = await runDifferential('host-fetch-cases.js', { settleMs: 900 });
-  if (process.env.HOST_DEBUG) {
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(process.env.HOST_DEBUG, JSON.stringify({ runs: d.runs, state: d.state, requests: d.site.receiver.requests, spans: d.site.receiver.spans }, null, 1));
-  }
 });
 
 afterAll(async () => {

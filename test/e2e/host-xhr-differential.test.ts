@@ -15,10 +15,6 @@ let d: Differential;
 beforeAll(async () => {
   // XHR spans end 300 ms after loadend.
   d = await runDifferential('host-xhr-cases.js', { settleMs: 700 });
-  if (process.env.HOST_DEBUG) {
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(process.env.HOST_DEBUG, JSON.stringify({ runs: d.runs, state: d.state, requests: d.site.receiver.requests, spans: d.site.receiver.spans }, null, 1));
-  }
 });
 
 afterAll(async () => {
