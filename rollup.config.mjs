@@ -7,8 +7,15 @@ import pkg from './package.json' with { type: 'json' };
 import edge from './rollup.edge.mjs';
 
 const ts = () => typescript({ tsconfig: './tsconfig.build.json' });
-const minify = (module) =>
-  terser({ ecma: 2020, module, compress: { passes: 2 }, format: { comments: false } });
+const compress = { passes: 3, pure_getters: true, unsafe_arrows: true, unsafe_methods: true };
+const minify = (module) => terser({ ecma: 2020, module, compress, format: { comments: false } });
+/*
+ * The zoneless script tag is one closed bundle, so the `_private` fields of the OTel classes
+ * inside it can take short names (about 800 B gzip). Not the Zone build: an app's own zone.js
+ * may be the one ZoneContextManager talks to, and it keeps its names.
+ */
+const minifyClosed = () =>
+  terser({ ecma: 2020, module: false, compress, mangle: { properties: { regex: /^_[a-zA-Z]/ } }, format: { comments: false } });
 // The npm entries leave dependencies to the app's bundler, so @opentelemetry/api is shared.
 const external = (id) => Object.keys(pkg.dependencies).some((d) => id === d || id.startsWith(d + '/')) || id.startsWith('node:');
 const browser = () => [resolve({ browser: true }), commonjs(), ts()];
@@ -17,7 +24,7 @@ export default [
   // <script> tag: everything inside, global `Tracelet`.
   {
     input: 'src/script.ts',
-    output: { file: 'dist/tracelet.min.js', format: 'iife', name: 'Tracelet', sourcemap: true, plugins: [minify(false)] },
+    output: { file: 'dist/tracelet.min.js', format: 'iife', name: 'Tracelet', sourcemap: true, plugins: [minifyClosed()] },
     plugins: browser(),
   },
   // The opt-in Zone build for a script tag.
