@@ -1,9 +1,17 @@
-/** Random lowercase hex of `bytes` bytes from the platform's CSPRNG. */
+const HEX = Array.from({ length: 256 }, (_, i) => (i < 16 ? '0' : '') + i.toString(16));
+/** Random bytes are drawn 1 KiB at a time: one CSPRNG call serves about 40 span ids. */
+const POOL_BYTES = 1024;
+let pool: Uint8Array<ArrayBuffer> | undefined;
+let used = POOL_BYTES;
+
+/** Random lowercase hex of `bytes` (at most 1024) bytes from the platform's CSPRNG. */
 export function randomHex(bytes: number): string {
-  const a = new Uint8Array(bytes);
-  crypto.getRandomValues(a);
+  if (used + bytes > POOL_BYTES) {
+    crypto.getRandomValues((pool ??= new Uint8Array(POOL_BYTES)));
+    used = 0;
+  }
   let s = '';
-  for (let i = 0; i < a.length; i++) s += (a[i] < 16 ? '0' : '') + a[i].toString(16);
+  for (const end = used + bytes; used < end; used++) s += HEX[pool![used]];
   return s;
 }
 

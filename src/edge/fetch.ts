@@ -4,7 +4,7 @@ import type { EdgeAgent } from './agent';
 import { agentOf, edgeContext } from './context';
 import { redactUrl } from '../core/redact';
 import { methodAttributes } from './http';
-import { runInSpan } from './span';
+import { endSpanWith } from './span';
 
 export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
@@ -97,7 +97,7 @@ function clientCall(agent: EdgeAgent, ctx: Context, doFetch: AnyFetch, thisArg: 
   // A synchronous throw (a `this` the runtime refuses) reaches the caller as it is: the call
   // never started, so its span is never ended, hence never exported.
   const pending = edgeContext.with(trace.setSpan(ctx, span), () => (thisArg === undefined ? doFetch(request, init) : doFetch.call(thisArg, request, init)));
-  return runInSpan(span, ctx, () => pending, (res) => {
+  return endSpanWith(span, pending, (res) => {
     span.setAttribute('http.response.status_code', res.status);
     if (res.status >= 400) {
       span.setStatus({ code: SpanStatusCode.ERROR });

@@ -15,10 +15,21 @@ export function recordError(span: Span, err: unknown): void {
  * Runs `fn` with `span` active (a child of `parent`) and ends the span when `fn` settles.
  * An exception is recorded and rethrown untouched; `onResult` reads the result first.
  */
-export async function runInSpan<T>(span: Span, parent: Context, fn: () => T | Promise<T>, onResult?: (result: T) => void): Promise<T> {
+export function runInSpan<T>(span: Span, parent: Context, fn: () => T | Promise<T>, onResult?: (result: T) => void): Promise<T> {
+  let work: T | Promise<T>;
+  try {
+    work = edgeContext.with(trace.setSpan(parent, span), fn);
+  } catch (err) {
+    work = Promise.reject(err);
+  }
+  return endSpanWith(span, work, onResult);
+}
+
+/** Ends `span` when `work` (already started in the span's context) settles; see runInSpan. */
+export async function endSpanWith<T>(span: Span, work: T | Promise<T>, onResult?: (result: T) => void): Promise<T> {
   let result: T;
   try {
-    result = await edgeContext.with(trace.setSpan(parent, span), fn);
+    result = await work;
   } catch (err) {
     try {
       recordError(span, err);
