@@ -35,6 +35,13 @@ export function traceFetch(doFetch: FetchLike, like?: unknown): FetchLike {
     if (!agent || !args.length) return call.apply(self, args);
     const thisArg = self === globalThis ? undefined : self;
     const init = args[1];
+    // The common call, fetch(url) alone, needs no Request built to be read: a GET of that URL.
+    // (A URL object is read once, into the string fetch would read from it.)
+    if (args.length === 1 && (typeof args[0] === 'string' || args[0] instanceof URL)) {
+      const href = String(args[0]);
+      const url = plainHttpUrl(href);
+      if (url) return clientCall(agent, ctx, call, thisArg, url, href);
+    }
     // The body init gave, seen as the constructor reads it (a getter runs once, as in fetch).
     let body: unknown;
     const watched =
@@ -47,7 +54,7 @@ export function traceFetch(doFetch: FetchLike, like?: unknown): FetchLike {
     } catch {
       return call.apply(self, args);
     }
-    return clientCall(agent, ctx, call, thisArg, request, body);
+    return clientCall(agent, ctx, call, thisArg, request, request, body);
   };
   const model = typeof like === 'function' ? (like as AnyFetch) : undefined;
   // A runtime's fetch is a plain function (Deno: with a prototype) or a method (workerd: none).
@@ -67,11 +74,35 @@ export function traceFetch(doFetch: FetchLike, like?: unknown): FetchLike {
   return traced as unknown as FetchLike;
 }
 
-function clientCall(agent: EdgeAgent, ctx: Context, doFetch: AnyFetch, thisArg: unknown, request: Request, body: unknown): Promise<Response> {
-  const attrs: Record<string, string | number> = {};
-  const method = methodAttributes(request.method, attrs);
+/** An absolute http(s) URL without credentials (which fetch refuses), or undefined. */
+function plainHttpUrl(input: string): URL | undefined {
   try {
-    const url = new URL(request.url);
+    const url = new URL(input);
+    return /^https?:$/.test(url.protocol) && !url.username && !url.password ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The CLIENT span around one call. `target` is what was read from the call: the Request we
+ * built from it, or for `fetch(url)` alone the URL; `input` goes to the runtime's fetch with
+ * the trace headers added.
+ */
+function clientCall(
+  agent: EdgeAgent,
+  ctx: Context,
+  doFetch: AnyFetch,
+  thisArg: unknown,
+  target: Request | URL,
+  input: Request | string,
+  body?: unknown,
+): Promise<Response> {
+  const request = target instanceof Request ? target : undefined;
+  const attrs: Record<string, string | number> = {};
+  const method = methodAttributes(request ? request.method : 'GET', attrs);
+  try {
+    const url = request ? new URL(request.url) : (target as URL);
     // The browser's rule: user info and secret-looking query values (signatures too) hidden.
     attrs['url.full'] = redactUrl(url.href);
     attrs['server.address'] = url.hostname;
@@ -81,22 +112,28 @@ function clientCall(agent: EdgeAgent, ctx: Context, doFetch: AnyFetch, thisArg: 
   }
   const span = agent.tracer.startSpan(method, { kind: SpanKind.CLIENT, attributes: attrs }, ctx);
   const sc = span.spanContext();
-  // A copy of the request's headers (the request is ours, built from the caller's input and init).
-  const headers = new Headers(request.headers);
-  headers.set(TRACEPARENT, formatTraceparent(sc.traceId, sc.spanId, outgoingFlags(ctx, sc)));
+  const traceparent = formatTraceparent(sc.traceId, sc.spanId, outgoingFlags(ctx, sc));
   const tracestate = sc.traceState?.serialize();
-  if (tracestate) headers.set(TRACESTATE, tracestate);
-  else headers.delete(TRACESTATE);
-  // fetch(request, { headers }): sent with these headers, the request's body, signal and the
-  // rest kept. A stream the Request holds as is (Deno) is given again as the body, so the
-  // runtime reads the caller's stream itself, as fetch(url, { body: stream }) does, rather
-  // than through a proxy that releases it once sent. (`request.body` is only read then:
-  // reading it turns a string body into a stream, sent chunked.)
-  const stream = typeof ReadableStream === 'function' && body instanceof ReadableStream && request.body === body;
-  const init = stream ? ({ headers, body, duplex: 'half' } as RequestInit) : { headers };
+  let init: RequestInit;
+  if (request) {
+    // A copy of the request's headers (the request is ours, built from the caller's input and init).
+    const headers = new Headers(request.headers);
+    headers.set(TRACEPARENT, traceparent);
+    if (tracestate) headers.set(TRACESTATE, tracestate);
+    else headers.delete(TRACESTATE);
+    // fetch(request, { headers }): sent with these headers, the request's body, signal and the
+    // rest kept. A stream the Request holds as is (Deno) is given again as the body, so the
+    // runtime reads the caller's stream itself, as fetch(url, { body: stream }) does, rather
+    // than through a proxy that releases it once sent. (`request.body` is only read then:
+    // reading it turns a string body into a stream, sent chunked.)
+    const stream = typeof ReadableStream === 'function' && body instanceof ReadableStream && request.body === body;
+    init = stream ? ({ headers, body, duplex: 'half' } as RequestInit) : { headers };
+  } else {
+    init = { headers: tracestate ? { [TRACEPARENT]: traceparent, [TRACESTATE]: tracestate } : { [TRACEPARENT]: traceparent } };
+  }
   // A synchronous throw (a `this` the runtime refuses) reaches the caller as it is: the call
   // never started, so its span is never ended, hence never exported.
-  const pending = edgeContext.with(trace.setSpan(ctx, span), () => (thisArg === undefined ? doFetch(request, init) : doFetch.call(thisArg, request, init)));
+  const pending = edgeContext.with(trace.setSpan(ctx, span), () => (thisArg === undefined ? doFetch(input, init) : doFetch.call(thisArg, input, init)));
   return endSpanWith(span, pending, (res) => {
     span.setAttribute('http.response.status_code', res.status);
     if (res.status >= 400) {

@@ -57,6 +57,8 @@ export async function runCases(f, E, T) {
   add('third-origin', (c) => settle(() => f(u(T, '/echo', c))));
   add('object-with-tostring', (c) => settle(() => f({ toString: () => u(E, '/echo', c) })));
   add('relative-url', (c) => settle(() => f('/echo?c=' + c)));
+  add('url-with-credentials', (c) => settle(() => f(u(E.replace('://', '://user:pw@'), '/echo', c))));
+  add('url-object-subclass', (c) => settle(() => f(new (class extends URL { toString() { return u(E, '/sub', c); } })(u(E, '/echo', c)))));
   add('invalid-url', () => settle(() => f('http://[bad')));
   add('no-arguments', () => settle(() => f()));
   add('undefined-input', () => settle(() => f(undefined)));
