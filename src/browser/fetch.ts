@@ -1,8 +1,10 @@
-import type { Span } from '@opentelemetry/api';
-import { FetchInstrumentation } from '@opentelemetry/instrumentation-fetch';
+import { SpanStatusCode, type HrTime, type Span } from '@opentelemetry/api';
+import { hrTime } from '@opentelemetry/core';
+import { FetchInstrumentation, type FetchInstrumentationConfig } from '@opentelemetry/instrumentation-fetch';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { TRACE_HEADERS } from '../core/propagation';
 import type { BrowserConfig } from './options';
+import { watchResource } from './lib/resources';
 
 /*
  * instrumentation-fetch, made invisible to the page. Its wrapper, called directly, differs
@@ -32,11 +34,18 @@ const CHECK_MS = 1000;
 /** A body still arriving after this long (an endless stream) ends the span at the headers. */
 const MAX_BODY_MS = 60_000;
 
-type StandIn = Pick<Response, 'status' | 'statusText' | 'url'> & { real?: Response; clone(): { body: unknown } };
+/** What the instrumentation keeps per span to find its Resource Timing entry. */
+type SpanData = { entries: PerformanceResourceTiming[]; startTime: HrTime; spanUrl: string };
+type Ended = Pick<Response, 'status' | 'url'>;
+/** The instrumentation's private methods tracelet replaces or calls (0.223.0). */
+interface Internals {
+  _prepareSpanData(spanUrl: string): SpanData;
+  _endSpan(span: Span, data: SpanData, response: Ended): void;
+  _addFinalSpanAttributes(span: Span, response: Ended): void;
+  _findResourceAndAddNetworkEvents(span: Span, data: SpanData, endTime: HrTime): void;
+}
 
-/** Fetches waiting for their Resource Timing entry. */
-let watching: { url: string; from: number; done(): void }[] = [];
-let observer: PerformanceObserver | undefined;
+type StandIn = Pick<Response, 'status' | 'statusText' | 'url'> & { real?: Response; clone(): { body: unknown } };
 
 /**
  * Watches for the entry of the fetch of `url` starting now: registered before the request
@@ -44,26 +53,18 @@ let observer: PerformanceObserver | undefined;
  * the body ends; when the page has not started reading it by the task after the response
  * (or reads for over MAX_BODY_MS), the span ends at the headers. `stop()`: no entry will come.
  */
-function watchEnd(url: string) {
+function watchEnd(url: string, entries: PerformanceResourceTiming[]) {
   let arrived = false;
   let wake = () => {};
+  const from = performance.now();
   const stop = () => {
-    watching = watching.filter((x) => x.done !== stop);
+    unwatch?.();
     arrived = true;
     wake();
   };
-  try {
-    observer ??= new PerformanceObserver((list) => {
-      for (const e of list.getEntries() as PerformanceResourceTiming[]) {
-        // (Timestamps are coarsened: an entry may start a hair before we did.)
-        if (e.initiatorType === 'fetch') watching.find((x) => x.url === e.name && e.startTime > x.from - 5)?.done();
-      }
-    });
-    observer.observe({ type: 'resource' });
-    watching.push({ url, from: performance.now(), done: stop });
-  } catch {
-    arrived = true;
-  }
+  // (Timestamps are coarsened: an entry may start a hair before we did.)
+  const unwatch = watchResource('fetch', url, (e) => e.startTime > from - 5 && (entries.push(e), stop(), true));
+  if (!unwatch) arrived = true;
   return {
     stop,
     read: (res: Response, span: Span | undefined) =>
@@ -92,8 +93,10 @@ function watchEnd(url: string) {
 
 /** A CLIENT span per `fetch`; `traceparent` only to the same origin and `propagateTo`, never over the caller's own. */
 export function instrumentFetch(config: BrowserConfig): Instrumentation {
-  /** The span of each request we pass on (from the instrumentation's request hook). */
-  const spans = new WeakMap<Request, Span>();
+  /** The span of each request we pass on and its data (from the instrumentation's request hook). */
+  const traced = new WeakMap<Request, { span: Span; data: SpanData }>();
+  /** The data of the span being started (from `_prepareSpanData`, right before the request hook). */
+  let starting: SpanData | undefined;
   /** Trace headers the caller set on a request we pass on. */
   const callers = new WeakMap<Request, (string | null)[]>();
   let native: typeof fetch;
@@ -105,13 +108,13 @@ export function instrumentFetch(config: BrowserConfig): Instrumentation {
   const toNative = (req: Request): Promise<StandIn> => {
     const mine = callers.get(req);
     if (mine) TRACE_HEADERS.forEach((name, i) => (mine[i] === null ? req.headers.delete(name) : req.headers.set(name, mine[i]!)));
-    const end = /^https?:/.test(req.url) ? watchEnd(req.url) : undefined;
+    const t = traced.get(req);
+    const end = t && /^https?:/.test(req.url) ? watchEnd(req.url, t.data.entries) : undefined;
     // A plain call: the native fetch refuses any `this` but the window.
     const f = native;
     return f(req).then(
       (res) => {
-        const span = spans.get(req);
-        const body = res.body && end ? { getReader: () => ({ read: () => end.read(res, span) }) } : (end?.stop(), null);
+        const body = res.body && end ? { getReader: () => ({ read: () => end.read(res, t!.span) }) } : (end?.stop(), null);
         return { status: res.status, statusText: res.statusText, url: res.url || req.url, real: res, clone: () => ({ body }) };
       },
       (e) => {
@@ -150,6 +153,24 @@ export function instrumentFetch(config: BrowserConfig): Instrumentation {
   }.fetch;
 
   class TraceletFetch extends FetchInstrumentation {
+    constructor(c: FetchInstrumentationConfig) {
+      super(c);
+      const self = this as unknown as Internals;
+      // No observer per request: ours (shared) hands each span its entry in `data.entries`.
+      self._prepareSpanData = (spanUrl) => (starting = { entries: [], startTime: hrTime(), spanUrl });
+      // The entry came before the body's end (or never comes): the span ends now, not 300 ms later.
+      self._endSpan = (span, data, response) => {
+        const endTime = Date.now();
+        self._addFinalSpanAttributes(span, response);
+        if (response.status >= 400) {
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          span.setAttribute('error.type', String(response.status));
+        }
+        if (data.entries.length) self._findResourceAndAddNetworkEvents(span, data, hrTime());
+        span.end(endTime);
+      };
+    }
+
     override enable(): void {
       if (on || typeof globalThis.fetch !== 'function') return;
       if (!patched) {
@@ -188,7 +209,7 @@ export function instrumentFetch(config: BrowserConfig): Instrumentation {
   return new TraceletFetch({
     // Not from the base constructor: init() enables it.
     enabled: false,
-    requestHook: (span, req) => spans.set(req as Request, span),
+    requestHook: (span, req) => traced.set(req as Request, { span, data: starting! }),
     propagateTraceHeaderCorsUrls: config.propagateTo,
     ignoreUrls: config.ignoreUrls,
   });
