@@ -29,10 +29,22 @@ import { watchResource } from './lib/resources';
  * their spans end at the response headers.
  */
 
-/** How often a body being read is looked at until its entry comes. */
-const CHECK_MS = 1000;
+/** How often bodies waited for are looked at (one timer for all, and none while none waits). */
+const CHECK_MS = 500;
 /** A body still arriving after this long (an endless stream) ends the span at the headers. */
 const MAX_BODY_MS = 60_000;
+
+/** Responses whose body end is waited for. */
+const waiting = new Set<{ ref: WeakRef<Response>; headersAt: number; giveUp(): void }>();
+let checker: ReturnType<typeof setTimeout> | undefined;
+
+/** A body the page has not started reading (or dropped), or reads for too long, gets no entry: its span ends at the headers. */
+function check() {
+  checker = undefined;
+  const now = Date.now();
+  for (const w of waiting) if (!w.ref.deref()?.bodyUsed || now - w.headersAt >= MAX_BODY_MS) w.giveUp();
+  if (waiting.size) checker = setTimeout(check, CHECK_MS);
+}
 
 /** What the instrumentation keeps per span to find its Resource Timing entry. */
 type SpanData = { entries: PerformanceResourceTiming[]; startTime: HrTime; spanUrl: string };
@@ -50,8 +62,8 @@ type StandIn = Pick<Response, 'status' | 'statusText' | 'url'> & { real?: Respon
 /**
  * Watches for the entry of the fetch of `url` starting now: registered before the request
  * starts, so a small body cannot be reported before anyone listens. `read()` resolves when
- * the body ends; when the page has not started reading it by the task after the response
- * (or reads for over MAX_BODY_MS), the span ends at the headers. `stop()`: no entry will come.
+ * the body ends; when the page has not started reading it by the next check (or reads for
+ * over MAX_BODY_MS), the span ends at the headers. `stop()`: no entry will come.
  */
 function watchEnd(url: string, entries: PerformanceResourceTiming[]) {
   let arrived = false;
@@ -69,24 +81,26 @@ function watchEnd(url: string, entries: PerformanceResourceTiming[]) {
     stop,
     read: (res: Response, span: Span | undefined) =>
       new Promise<{ done: true }>((resolve) => {
-        const headersAt = Date.now();
         // Held weakly: a response the page drops is collected as without us.
-        const ref = new WeakRef(res);
-        const check = () => {
-          if (ref.deref()?.bodyUsed && Date.now() - headersAt < MAX_BODY_MS) return void (timer = setTimeout(check, CHECK_MS));
-          if (span) {
-            const end = span.end;
-            span.end = () => end.call(span, headersAt);
-          }
-          stop();
+        const w = {
+          ref: new WeakRef(res),
+          headersAt: Date.now(),
+          giveUp() {
+            if (span) {
+              const end = span.end;
+              span.end = () => end.call(span, w.headersAt);
+            }
+            stop();
+          },
         };
-        // First right after the page's own continuation of the fetch: has it started reading?
-        let timer = setTimeout(check);
         wake = () => {
-          clearTimeout(timer);
+          waiting.delete(w);
           resolve({ done: true });
         };
-        if (arrived) wake();
+        if (arrived) return wake();
+        waiting.add(w);
+        // The first check comes after the page's own continuation of the fetch: has it started reading?
+        checker ??= setTimeout(check, CHECK_MS);
       }),
   };
 }
