@@ -172,16 +172,16 @@ export function instrumentFetch(config: BrowserConfig): Instrumentation {
       const self = this as unknown as Internals;
       // No observer per request: ours (shared) hands each span its entry in `data.entries`.
       self._prepareSpanData = (spanUrl) => (starting = { entries: [], startTime: hrTime(), spanUrl });
-      // The entry came before the body's end (or never comes): the span ends now, not 300 ms later.
+      // The entry has come (or never comes): the span ends now, not 300 ms later, and at the
+      // body's last byte (its responseEnd) rather than when the entry was delivered.
       self._endSpan = (span, data, response) => {
-        const endTime = Date.now();
         self._addFinalSpanAttributes(span, response);
         if (response.status >= 400) {
           span.setStatus({ code: SpanStatusCode.ERROR });
           span.setAttribute('error.type', String(response.status));
         }
         if (data.entries.length) self._findResourceAndAddNetworkEvents(span, data, hrTime());
-        span.end(endTime);
+        span.end(data.entries[0]?.responseEnd || Date.now());
       };
     }
 
