@@ -27,6 +27,11 @@ import { watchResource } from './lib/resources';
  * Resource Timing entry once the page has read the body to its end. A body the page does
  * not read (or drops, or cancels), an endless stream, data: and blob: URLs get no entry:
  * their spans end at the response headers.
+ *
+ * The entry comes from the page's one shared observer (lib/resources), not from one the
+ * instrumentation would make per request; the span then ends at once, at the entry's
+ * responseEnd, with the entry's network timing as events (not 300 ms later, as the
+ * instrumentation's own `_endSpan` would, in case its observer was late).
  */
 
 /** How often bodies waited for are looked at (one timer for all, and none while none waits). */

@@ -18,6 +18,8 @@ import { watchResource } from './lib/resources';
  * ones first (or only), and the instrumentation's patched `open` and `send` around stand-ins:
  * `open` makes the span after the native open succeeded; `send` runs the instrumentation
  * (listeners, traceparent) right before the native send of a request that is ready to go.
+ * The request's Resource Timing entries come from the page's one shared observer
+ * (lib/resources) instead of an observer per request.
  */
 
 
