@@ -27,23 +27,19 @@ import { watchResource } from './lib/resources';
  * Resource Timing entry once the page has read the body to its end. A body the page does
  * not read (or drops, or cancels), an endless stream, data: and blob: URLs get no entry:
  * their spans end at the response headers.
- *
- * The entry comes from the page's one shared observer (lib/resources), not from one the
- * instrumentation would make per request; the span then ends at once, at the entry's
- * responseEnd, with the entry's network timing as events (not 300 ms later, as the
- * instrumentation's own `_endSpan` would, in case its observer was late).
+ * With its entry (from lib/resources) the span ends at once, at responseEnd, with the
+ * entry's timing as events: no observer per request, no 300 ms wait.
  */
 
-/** How often bodies waited for are looked at (one timer for all, and none while none waits). */
+/** How often the bodies waited for are looked at (one timer for all). */
 const CHECK_MS = 500;
 /** A body still arriving after this long (an endless stream) ends the span at the headers. */
 const MAX_BODY_MS = 60_000;
 
-/** Responses whose body end is waited for. */
 const waiting = new Set<{ ref: WeakRef<Response>; headersAt: number; giveUp(): void }>();
 let checker: ReturnType<typeof setTimeout> | undefined;
 
-/** A body the page has not started reading (or dropped), or reads for too long, gets no entry: its span ends at the headers. */
+/** A body the page has not started reading (or dropped), or reads too long, gets no entry. */
 function check() {
   checker = undefined;
   const now = Date.now();
@@ -51,10 +47,12 @@ function check() {
   if (waiting.size) checker = setTimeout(check, CHECK_MS);
 }
 
-/** What the instrumentation keeps per span to find its Resource Timing entry. */
+/** Each span's entry, once it came. */
+const timing = new WeakMap<Span, PerformanceResourceTiming>();
+
 type SpanData = { entries: PerformanceResourceTiming[]; startTime: HrTime; spanUrl: string };
 type Ended = Pick<Response, 'status' | 'url'>;
-/** The instrumentation's private methods tracelet replaces or calls (0.223.0). */
+/** The instrumentation's private methods (0.223.0) replaced or called. */
 interface Internals {
   _prepareSpanData(spanUrl: string): SpanData;
   _endSpan(span: Span, data: SpanData, response: Ended): void;
@@ -70,7 +68,7 @@ type StandIn = Pick<Response, 'status' | 'statusText' | 'url'> & { real?: Respon
  * the body ends; when the page has not started reading it by the next check (or reads for
  * over MAX_BODY_MS), the span ends at the headers. `stop()`: no entry will come.
  */
-function watchEnd(url: string, entries: PerformanceResourceTiming[]) {
+function watchEnd(url: string, span: Span) {
   let arrived = false;
   let wake = () => {};
   const from = performance.now();
@@ -80,21 +78,19 @@ function watchEnd(url: string, entries: PerformanceResourceTiming[]) {
     wake();
   };
   // (Timestamps are coarsened: an entry may start a hair before we did.)
-  const unwatch = watchResource('fetch', url, (e) => e.startTime > from - 5 && (entries.push(e), stop(), true));
+  const unwatch = watchResource('fetch', url, (e) => e.startTime > from - 5 && (timing.set(span, e), stop(), true));
   if (!unwatch) arrived = true;
   return {
     stop,
-    read: (res: Response, span: Span | undefined) =>
+    read: (res: Response) =>
       new Promise<{ done: true }>((resolve) => {
         // Held weakly: a response the page drops is collected as without us.
         const w = {
           ref: new WeakRef(res),
           headersAt: Date.now(),
           giveUp() {
-            if (span) {
-              const end = span.end;
-              span.end = () => end.call(span, w.headersAt);
-            }
+            const end = span.end;
+            span.end = () => end.call(span, w.headersAt);
             stop();
           },
         };
@@ -104,7 +100,7 @@ function watchEnd(url: string, entries: PerformanceResourceTiming[]) {
         };
         if (arrived) return wake();
         waiting.add(w);
-        // The first check comes after the page's own continuation of the fetch: has it started reading?
+        // Never before the page's own continuation of the fetch: has it started reading?
         checker ??= setTimeout(check, CHECK_MS);
       }),
   };
@@ -112,10 +108,8 @@ function watchEnd(url: string, entries: PerformanceResourceTiming[]) {
 
 /** A CLIENT span per `fetch`; `traceparent` only to the same origin and `propagateTo`, never over the caller's own. */
 export function instrumentFetch(config: BrowserConfig): Instrumentation {
-  /** The span of each request we pass on and its data (from the instrumentation's request hook). */
-  const traced = new WeakMap<Request, { span: Span; data: SpanData }>();
-  /** The data of the span being started (from `_prepareSpanData`, right before the request hook). */
-  let starting: SpanData | undefined;
+  /** The span of each request we pass on (from the instrumentation's request hook). */
+  const spans = new WeakMap<Request, Span>();
   /** Trace headers the caller set on a request we pass on. */
   const callers = new WeakMap<Request, (string | null)[]>();
   let native: typeof fetch;
@@ -127,13 +121,13 @@ export function instrumentFetch(config: BrowserConfig): Instrumentation {
   const toNative = (req: Request): Promise<StandIn> => {
     const mine = callers.get(req);
     if (mine) TRACE_HEADERS.forEach((name, i) => (mine[i] === null ? req.headers.delete(name) : req.headers.set(name, mine[i]!)));
-    const t = traced.get(req);
-    const end = t && /^https?:/.test(req.url) ? watchEnd(req.url, t.data.entries) : undefined;
+    const span = spans.get(req);
+    const end = span && /^https?:/.test(req.url) ? watchEnd(req.url, span) : undefined;
     // A plain call: the native fetch refuses any `this` but the window.
     const f = native;
     return f(req).then(
       (res) => {
-        const body = res.body && end ? { getReader: () => ({ read: () => end.read(res, t!.span) }) } : (end?.stop(), null);
+        const body = res.body && end ? { getReader: () => ({ read: () => end.read(res) }) } : (end?.stop(), null);
         return { status: res.status, statusText: res.statusText, url: res.url || req.url, real: res, clone: () => ({ body }) };
       },
       (e) => {
@@ -175,18 +169,18 @@ export function instrumentFetch(config: BrowserConfig): Instrumentation {
     constructor(c: FetchInstrumentationConfig) {
       super(c);
       const self = this as unknown as Internals;
-      // No observer per request: ours (shared) hands each span its entry in `data.entries`.
-      self._prepareSpanData = (spanUrl) => (starting = { entries: [], startTime: hrTime(), spanUrl });
-      // The entry has come (or never comes): the span ends now, not 300 ms later, and at the
-      // body's last byte (its responseEnd) rather than when the entry was delivered.
+      // No observer per request: watchEnd finds the entry.
+      self._prepareSpanData = (spanUrl) => ({ entries: [], startTime: hrTime(), spanUrl });
+      // The entry came, or never will: end now, at responseEnd (its delivery may lag).
       self._endSpan = (span, data, response) => {
+        const e = timing.get(span);
         self._addFinalSpanAttributes(span, response);
         if (response.status >= 400) {
           span.setStatus({ code: SpanStatusCode.ERROR });
           span.setAttribute('error.type', String(response.status));
         }
-        if (data.entries.length) self._findResourceAndAddNetworkEvents(span, data, hrTime());
-        span.end(data.entries[0]?.responseEnd || Date.now());
+        if (e) self._findResourceAndAddNetworkEvents(span, { ...data, entries: [e] }, hrTime());
+        span.end(e?.responseEnd || Date.now());
       };
     }
 
@@ -228,7 +222,7 @@ export function instrumentFetch(config: BrowserConfig): Instrumentation {
   return new TraceletFetch({
     // Not from the base constructor: init() enables it.
     enabled: false,
-    requestHook: (span, req) => traced.set(req as Request, { span, data: starting! }),
+    requestHook: (span, req) => spans.set(req as Request, span),
     propagateTraceHeaderCorsUrls: config.propagateTo,
     ignoreUrls: config.ignoreUrls,
   });

@@ -18,8 +18,7 @@ import { watchResource } from './lib/resources';
  * ones first (or only), and the instrumentation's patched `open` and `send` around stand-ins:
  * `open` makes the span after the native open succeeded; `send` runs the instrumentation
  * (listeners, traceparent) right before the native send of a request that is ready to go.
- * The request's Resource Timing entries come from the page's one shared observer
- * (lib/resources) instead of an observer per request.
+ * Its Resource Timing entries come from lib/resources, not from an observer per request.
  */
 
 
@@ -150,8 +149,7 @@ export function instrumentXhr(config: BrowserConfig): Instrumentation {
     propagateTraceHeaderCorsUrls: config.propagateTo,
     ignoreUrls: config.ignoreUrls,
   });
-  // No observer per request: ours (shared) collects the request's entries; the instrumentation
-  // disconnects it when the span ends.
+  // The instrumentation "disconnects" (unwatches) it when the span ends.
   (inst as unknown as { _addResourceObserver(xhr: XMLHttpRequest, spanUrl: string): void })._addResourceObserver = (xhr, spanUrl) => {
     const mem = mems().get(xhr);
     if (!mem) return;
