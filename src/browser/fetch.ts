@@ -1,8 +1,10 @@
-import type { Span } from '@opentelemetry/api';
-import { FetchInstrumentation } from '@opentelemetry/instrumentation-fetch';
+import { SpanStatusCode, type HrTime, type Span } from '@opentelemetry/api';
+import { hrTime } from '@opentelemetry/core';
+import { FetchInstrumentation, type FetchInstrumentationConfig } from '@opentelemetry/instrumentation-fetch';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { TRACE_HEADERS } from '../core/propagation';
 import type { BrowserConfig } from './options';
+import { watchResource } from './lib/resources';
 
 /*
  * instrumentation-fetch, made invisible to the page. Its wrapper, called directly, differs
@@ -25,67 +27,81 @@ import type { BrowserConfig } from './options';
  * Resource Timing entry once the page has read the body to its end. A body the page does
  * not read (or drops, or cancels), an endless stream, data: and blob: URLs get no entry:
  * their spans end at the response headers.
+ * With its entry (from lib/resources) the span ends at once, at responseEnd, with the
+ * entry's timing as events: no observer per request, no 300 ms wait.
  */
 
-/** How often a body being read is looked at until its entry comes. */
-const CHECK_MS = 1000;
+/** How often the bodies waited for are looked at (one timer for all). */
+const CHECK_MS = 500;
 /** A body still arriving after this long (an endless stream) ends the span at the headers. */
 const MAX_BODY_MS = 60_000;
 
-type StandIn = Pick<Response, 'status' | 'statusText' | 'url'> & { real?: Response; clone(): { body: unknown } };
+const waiting = new Set<{ ref: WeakRef<Response>; headersAt: number; giveUp(): void }>();
+let checker: ReturnType<typeof setTimeout> | undefined;
 
-/** Fetches waiting for their Resource Timing entry. */
-let watching: { url: string; from: number; done(): void }[] = [];
-let observer: PerformanceObserver | undefined;
+/** A body the page has not started reading (or dropped), or reads too long, gets no entry. */
+function check() {
+  checker = undefined;
+  const now = Date.now();
+  for (const w of waiting) if (!w.ref.deref()?.bodyUsed || now - w.headersAt >= MAX_BODY_MS) w.giveUp();
+  if (waiting.size) checker = setTimeout(check, CHECK_MS);
+}
+
+/** Each span's entry, once it came. */
+const timing = new WeakMap<Span, PerformanceResourceTiming>();
+
+type SpanData = { entries: PerformanceResourceTiming[]; startTime: HrTime; spanUrl: string };
+type Ended = Pick<Response, 'status' | 'url'>;
+/** The instrumentation's private methods (0.223.0) replaced or called. */
+interface Internals {
+  _prepareSpanData(spanUrl: string): SpanData;
+  _endSpan(span: Span, data: SpanData, response: Ended): void;
+  _addFinalSpanAttributes(span: Span, response: Ended): void;
+  _findResourceAndAddNetworkEvents(span: Span, data: SpanData, endTime: HrTime): void;
+}
+
+type StandIn = Pick<Response, 'status' | 'statusText' | 'url'> & { real?: Response; clone(): { body: unknown } };
 
 /**
  * Watches for the entry of the fetch of `url` starting now: registered before the request
  * starts, so a small body cannot be reported before anyone listens. `read()` resolves when
- * the body ends; when the page has not started reading it by the task after the response
- * (or reads for over MAX_BODY_MS), the span ends at the headers. `stop()`: no entry will come.
+ * the body ends; when the page has not started reading it by the next check (or reads for
+ * over MAX_BODY_MS), the span ends at the headers. `stop()`: no entry will come.
  */
-function watchEnd(url: string) {
+function watchEnd(url: string, span: Span) {
   let arrived = false;
   let wake = () => {};
+  const from = performance.now();
   const stop = () => {
-    watching = watching.filter((x) => x.done !== stop);
+    unwatch?.();
     arrived = true;
     wake();
   };
-  try {
-    observer ??= new PerformanceObserver((list) => {
-      for (const e of list.getEntries() as PerformanceResourceTiming[]) {
-        // (Timestamps are coarsened: an entry may start a hair before we did.)
-        if (e.initiatorType === 'fetch') watching.find((x) => x.url === e.name && e.startTime > x.from - 5)?.done();
-      }
-    });
-    observer.observe({ type: 'resource' });
-    watching.push({ url, from: performance.now(), done: stop });
-  } catch {
-    arrived = true;
-  }
+  // (Timestamps are coarsened: an entry may start a hair before we did.)
+  const unwatch = watchResource('fetch', url, (e) => e.startTime > from - 5 && (timing.set(span, e), stop(), true));
+  if (!unwatch) arrived = true;
   return {
     stop,
-    read: (res: Response, span: Span | undefined) =>
+    read: (res: Response) =>
       new Promise<{ done: true }>((resolve) => {
-        const headersAt = Date.now();
         // Held weakly: a response the page drops is collected as without us.
-        const ref = new WeakRef(res);
-        const check = () => {
-          if (ref.deref()?.bodyUsed && Date.now() - headersAt < MAX_BODY_MS) return void (timer = setTimeout(check, CHECK_MS));
-          if (span) {
+        const w = {
+          ref: new WeakRef(res),
+          headersAt: Date.now(),
+          giveUp() {
             const end = span.end;
-            span.end = () => end.call(span, headersAt);
-          }
-          stop();
+            span.end = () => end.call(span, w.headersAt);
+            stop();
+          },
         };
-        // First right after the page's own continuation of the fetch: has it started reading?
-        let timer = setTimeout(check);
         wake = () => {
-          clearTimeout(timer);
+          waiting.delete(w);
           resolve({ done: true });
         };
-        if (arrived) wake();
+        if (arrived) return wake();
+        waiting.add(w);
+        // Never before the page's own continuation of the fetch: has it started reading?
+        checker ??= setTimeout(check, CHECK_MS);
       }),
   };
 }
@@ -105,13 +121,13 @@ export function instrumentFetch(config: BrowserConfig): Instrumentation {
   const toNative = (req: Request): Promise<StandIn> => {
     const mine = callers.get(req);
     if (mine) TRACE_HEADERS.forEach((name, i) => (mine[i] === null ? req.headers.delete(name) : req.headers.set(name, mine[i]!)));
-    const end = /^https?:/.test(req.url) ? watchEnd(req.url) : undefined;
+    const span = spans.get(req);
+    const end = span && /^https?:/.test(req.url) ? watchEnd(req.url, span) : undefined;
     // A plain call: the native fetch refuses any `this` but the window.
     const f = native;
     return f(req).then(
       (res) => {
-        const span = spans.get(req);
-        const body = res.body && end ? { getReader: () => ({ read: () => end.read(res, span) }) } : (end?.stop(), null);
+        const body = res.body && end ? { getReader: () => ({ read: () => end.read(res) }) } : (end?.stop(), null);
         return { status: res.status, statusText: res.statusText, url: res.url || req.url, real: res, clone: () => ({ body }) };
       },
       (e) => {
@@ -150,6 +166,24 @@ export function instrumentFetch(config: BrowserConfig): Instrumentation {
   }.fetch;
 
   class TraceletFetch extends FetchInstrumentation {
+    constructor(c: FetchInstrumentationConfig) {
+      super(c);
+      const self = this as unknown as Internals;
+      // No observer per request: watchEnd finds the entry.
+      self._prepareSpanData = (spanUrl) => ({ entries: [], startTime: hrTime(), spanUrl });
+      // The entry came, or never will: end now, at responseEnd (its delivery may lag).
+      self._endSpan = (span, data, response) => {
+        const e = timing.get(span);
+        self._addFinalSpanAttributes(span, response);
+        if (response.status >= 400) {
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          span.setAttribute('error.type', String(response.status));
+        }
+        if (e) self._findResourceAndAddNetworkEvents(span, { ...data, entries: [e] }, hrTime());
+        span.end(e?.responseEnd || Date.now());
+      };
+    }
+
     override enable(): void {
       if (on || typeof globalThis.fetch !== 'function') return;
       if (!patched) {

@@ -3,6 +3,7 @@ import { XMLHttpRequestInstrumentation } from '@opentelemetry/instrumentation-xm
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { TRACE_HEADERS } from '../core/propagation';
 import type { BrowserConfig } from './options';
+import { watchResource } from './lib/resources';
 
 /*
  * instrumentation-xml-http-request, made invisible to the page. Its patched `open` builds
@@ -17,11 +18,18 @@ import type { BrowserConfig } from './options';
  * ones first (or only), and the instrumentation's patched `open` and `send` around stand-ins:
  * `open` makes the span after the native open succeeded; `send` runs the instrumentation
  * (listeners, traceparent) right before the native send of a request that is ready to go.
+ * Its Resource Timing entries come from lib/resources, not from an observer per request.
  */
 
 
 type Method = (this: XMLHttpRequest, ...args: any[]) => any;
 type Methods = Record<'open' | 'send' | 'setRequestHeader', Method>;
+/** The instrumentation's private state per request (0.223.0). */
+type XhrMem = {
+  span?: Span;
+  callbackToRemoveEvents?: () => void;
+  createdResources?: { observer: { disconnect(): void }; entries: PerformanceResourceTiming[] };
+};
 
 /** A CLIENT span per XMLHttpRequest; `traceparent` only to the same origin and `propagateTo`, never over the page's own. */
 export function instrumentXhr(config: BrowserConfig): Instrumentation {
@@ -35,7 +43,6 @@ export function instrumentXhr(config: BrowserConfig): Instrumentation {
   const injecting = new WeakSet<XMLHttpRequest>();
   let native: Methods;
   let on = false;
-  let inst: TraceletXhr;
 
   // What the instrumentation wraps: an open that does nothing (it makes the span) and the native send.
   const patched: Pick<Methods, 'open' | 'send'> = {
@@ -47,12 +54,13 @@ export function instrumentXhr(config: BrowserConfig): Instrumentation {
     },
   };
 
+  const mems = () => (inst as unknown as { _xhrMem: WeakMap<XMLHttpRequest, XhrMem> })._xhrMem;
+
   /** A synchronous request that failed fires no error event: its span ends here. */
   const endFailed = (xhr: XMLHttpRequest, e: unknown) => {
-    const mems = (inst as unknown as { _xhrMem: WeakMap<XMLHttpRequest, { span?: Span; callbackToRemoveEvents?: () => void }> })._xhrMem;
-    const mem = mems.get(xhr);
+    const mem = mems().get(xhr);
     if (!mem?.span) return;
-    mems.delete(xhr);
+    mems().delete(xhr);
     mem.callbackToRemoveEvents?.();
     const type = (e as Error)?.name || 'error';
     mem.span.setStatus({ code: SpanStatusCode.ERROR, message: type });
@@ -135,10 +143,19 @@ export function instrumentXhr(config: BrowserConfig): Instrumentation {
     }
   }
 
-  return (inst = new TraceletXhr({
+  const inst = new TraceletXhr({
     // Not from the base constructor: init() enables it.
     enabled: false,
     propagateTraceHeaderCorsUrls: config.propagateTo,
     ignoreUrls: config.ignoreUrls,
-  }));
+  });
+  // The instrumentation "disconnects" (unwatches) it when the span ends.
+  (inst as unknown as { _addResourceObserver(xhr: XMLHttpRequest, spanUrl: string): void })._addResourceObserver = (xhr, spanUrl) => {
+    const mem = mems().get(xhr);
+    if (!mem) return;
+    const entries: PerformanceResourceTiming[] = [];
+    const disconnect = watchResource('xmlhttprequest', new URL(spanUrl, document.baseURI).href, (e) => void entries.push(e));
+    if (disconnect) mem.createdResources = { observer: { disconnect }, entries };
+  };
+  return inst;
 }

@@ -93,6 +93,58 @@ describe('script tag in Chromium', () => {
   });
 });
 
+describe('requests in a row, in Chromium', () => {
+  it('share one PerformanceObserver; each span keeps its own network timing, and a fetch span ends at its responseEnd', async () => {
+    site.receiver.reset();
+    const page = await browser.newPage();
+    const problems = collectPageProblems(page);
+    await page.goto(`${site.page.url}/agent.html?api=${encodeURIComponent(api.url)}&third=${encodeURIComponent(third.url)}`);
+    await page.evaluate(() => (window as any).callsDone);
+    // The instrumentations would make an observer per request; tracelet's one exists already.
+    const observersMade = await page.evaluate(async () => {
+      const Native = PerformanceObserver;
+      let made = 0;
+      (window as any).PerformanceObserver = class extends Native {
+        constructor(cb: PerformanceObserverCallback) {
+          super(cb);
+          made++;
+        }
+      };
+      try {
+        for (let i = 0; i < 10; i++) await (await fetch(`/same-origin.json?f=${i}`)).text();
+        for (let i = 0; i < 10; i++) {
+          await new Promise((done) => {
+            const x = new XMLHttpRequest();
+            x.open('GET', `/same-origin.json?x=${i}`);
+            x.onloadend = done;
+            x.send();
+          });
+        }
+      } finally {
+        (window as any).PerformanceObserver = Native;
+      }
+      return made;
+    });
+    expect(observersMade).toBeLessThanOrEqual(1);
+    // XHR spans end 300 ms after their load event (the instrumentation's own wait).
+    await page.waitForTimeout(600);
+    await page.evaluate(() => (window as any).Tracelet.getAgent().flush());
+    const inRow = (s: ReceivedSpan[]) => s.filter((x) => x.kind === CLIENT && /\/same-origin\.json\?[fx]=\d$/.test(String(x.attributes['url.full'])));
+    const spans = inRow(await site.receiver.waitForSpans((s) => inRow(s).length >= 20));
+    expect(spans).toHaveLength(20);
+    for (const s of spans) {
+      const at = Object.fromEntries(s.events.map((e) => [e.name, e.timeUnixNano]));
+      expect(Object.keys(at), String(s.attributes['url.full'])).toEqual(expect.arrayContaining(['fetchStart', 'requestStart', 'responseStart', 'responseEnd']));
+      expect(BigInt(at.responseEnd!) >= BigInt(at.fetchStart!)).toBe(true);
+      if (String(s.attributes['url.full']).includes('?f=')) expect(s.endTimeUnixNano).toBe(at.responseEnd);
+    }
+    // Each span got its own request's entry.
+    expect(new Set(spans.map((s) => s.events.find((e) => e.name === 'fetchStart')!.timeUnixNano)).size).toBe(20);
+    expect(problems.errors).toEqual([]);
+    await page.close();
+  });
+});
+
 describe('ESM entry bundled into an app, in Chromium', () => {
   it('traces fetch, joins app spans made with @opentelemetry/api, and exports valid OTLP', async () => {
     site.receiver.reset();
