@@ -1,11 +1,9 @@
 import { context, propagation, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { StackContextManager, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
+import { StackContextManager } from '@opentelemetry/sdk-trace-web';
 import { ExportPipeline } from '../core/pipeline';
-import { PipelineSpanProcessor } from '../core/processor';
 import { W3CPropagator } from '../core/propagation';
 import { resourceAttributes } from '../core/resource';
-import { ParentOrRootSampler } from '../core/sampler';
 import type { Stats } from '../core/stats';
 import { MAX_STRING_LENGTH } from '../core/otlp';
 import { instrumentDocumentLoad } from './documentLoad';
@@ -18,6 +16,7 @@ import { whenIdle } from './lib/whenIdle';
 import { onHidden } from './lib/onHidden';
 import { UnloadStore } from './lib/unloadStore';
 import { PageContextManager } from './lib/pageContext';
+import { TraceletTracerProvider } from './lib/tracer';
 import { exposePageTraceparent, pageTraceparent } from './pageTraceparent';
 import { instrumentRouteChanges } from './routeChange';
 import { Session } from './session';
@@ -107,23 +106,23 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
     scheduledDelayMillis: config.scheduledDelayMillis,
     redactUrl: config.redactUrl,
   });
-  const provider = new WebTracerProvider({
-    sampler: new ParentOrRootSampler(() => session.current().sampled),
-    spanProcessors: [
-      new PipelineSpanProcessor(pipeline, [
-        () => {
-          // Every span is activity; a renewed session gets its own resource.
-          const id = session.current().id;
-          if (id !== sessionId) pipeline.setResource(resourceFor((sessionId = id)));
-        },
-      ]),
-    ],
-    spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },
+  const provider = new TraceletTracerProvider({
+    maxLength: MAX_STRING_LENGTH,
+    maxCount: 128,
+    sampleRoot: () => session.current().sampled,
+    onStart: () => {
+      // Every span is activity; a renewed session gets its own resource.
+      const id = session.current().id;
+      if (id !== sessionId) pipeline.setResource(resourceFor((sessionId = id)));
+    },
+    onEnd: (span) => pipeline.enqueue(span),
   });
   // documentLoad, and spans started with no active span until the first route change,
   // become children of the server span that served this page.
   const pageContext = new PageContextManager(extras.contextManager ?? new StackContextManager(), pageTraceparent());
-  provider.register({ propagator: new W3CPropagator(), contextManager: pageContext });
+  trace.setGlobalTracerProvider(provider);
+  propagation.setGlobalPropagator(new W3CPropagator());
+  context.setGlobalContextManager(pageContext.enable());
   exposePageTraceparent();
 
   const on = config.instrumentations;
@@ -171,7 +170,7 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
     async shutdown() {
       if (running !== agent) return;
       stops.forEach((stop) => stop());
-      await provider.shutdown();
+      await pipeline.shutdown();
       trace.disable();
       context.disable();
       propagation.disable();
