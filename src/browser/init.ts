@@ -1,3 +1,4 @@
+// LEAD NOTE (remove this line): issue #7 requires staying on the design card packages: keep the SDK tracer (sdk-trace-web/base), do not replace it with lib/tracer.ts. Read /work/wt-load/LEAD-NOTE-READ-ME.md.
 import { context, propagation, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { StackContextManager } from '@opentelemetry/sdk-trace-web';
@@ -127,7 +128,6 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
 
   const on = config.instrumentations;
   const otel: Instrumentation[] = [];
-  if (on.documentLoad) otel.push(instrumentDocumentLoad());
   if (on.fetch) otel.push(instrumentFetch(config));
   if (on.xhr) otel.push(instrumentXhr(config));
   for (const i of otel) {
@@ -137,6 +137,7 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
   const tracer = provider.getTracer('tracelet');
   let errorsSuppressed = 0;
   const stops: (() => void)[] = otel.map((i) => () => i.disable());
+  if (on.documentLoad) stops.push(instrumentDocumentLoad(provider));
   if (on.webVitals) stops.push(instrumentWebVitals(tracer));
   if (on.errors) stops.push(instrumentErrors(tracer, (n) => (errorsSuppressed += n)));
   if (on.routeChanges) stops.push(instrumentRouteChanges(tracer, () => pageContext.leavePage()));

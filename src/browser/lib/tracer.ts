@@ -1,3 +1,4 @@
+// LEAD NOTE (remove this line): issue #7 requires staying on the design card packages: keep the SDK tracer (sdk-trace-web/base), do not replace it with lib/tracer.ts. Read /work/wt-load/LEAD-NOTE-READ-ME.md.
 import {
   context as api,
   INVALID_SPAN_CONTEXT,
