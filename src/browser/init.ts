@@ -1,10 +1,11 @@
-// LEAD NOTE (remove this line): issue #7 requires staying on the design card packages: keep the SDK tracer (sdk-trace-web/base), do not replace it with lib/tracer.ts. Read /work/wt-load/LEAD-NOTE-READ-ME.md.
 import { context, propagation, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { StackContextManager } from '@opentelemetry/sdk-trace-web';
+import { StackContextManager, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
 import { ExportPipeline } from '../core/pipeline';
+import { PipelineSpanProcessor } from '../core/processor';
 import { W3CPropagator } from '../core/propagation';
 import { resourceAttributes } from '../core/resource';
+import { ParentOrRootSampler } from '../core/sampler';
 import type { Stats } from '../core/stats';
 import { MAX_STRING_LENGTH } from '../core/otlp';
 import { instrumentDocumentLoad } from './documentLoad';
@@ -17,7 +18,6 @@ import { whenIdle } from './lib/whenIdle';
 import { onHidden } from './lib/onHidden';
 import { UnloadStore } from './lib/unloadStore';
 import { PageContextManager } from './lib/pageContext';
-import { TraceletTracerProvider } from './lib/tracer';
 import { exposePageTraceparent, pageTraceparent } from './pageTraceparent';
 import { instrumentRouteChanges } from './routeChange';
 import { Session } from './session';
@@ -107,27 +107,28 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
     scheduledDelayMillis: config.scheduledDelayMillis,
     redactUrl: config.redactUrl,
   });
-  const provider = new TraceletTracerProvider({
-    maxLength: MAX_STRING_LENGTH,
-    maxCount: 128,
-    sampleRoot: () => session.current().sampled,
-    onStart: () => {
-      // Every span is activity; a renewed session gets its own resource.
-      const id = session.current().id;
-      if (id !== sessionId) pipeline.setResource(resourceFor((sessionId = id)));
-    },
-    onEnd: (span) => pipeline.enqueue(span),
+  const provider = new WebTracerProvider({
+    sampler: new ParentOrRootSampler(() => session.current().sampled),
+    spanProcessors: [
+      new PipelineSpanProcessor(pipeline, [
+        () => {
+          // Every span is activity; a renewed session gets its own resource.
+          const id = session.current().id;
+          if (id !== sessionId) pipeline.setResource(resourceFor((sessionId = id)));
+        },
+      ]),
+    ],
+    spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },
   });
   // documentLoad, and spans started with no active span until the first route change,
   // become children of the server span that served this page.
   const pageContext = new PageContextManager(extras.contextManager ?? new StackContextManager(), pageTraceparent());
-  trace.setGlobalTracerProvider(provider);
-  propagation.setGlobalPropagator(new W3CPropagator());
-  context.setGlobalContextManager(pageContext.enable());
+  provider.register({ propagator: new W3CPropagator(), contextManager: pageContext });
   exposePageTraceparent();
 
   const on = config.instrumentations;
   const otel: Instrumentation[] = [];
+  if (on.documentLoad) otel.push(instrumentDocumentLoad());
   if (on.fetch) otel.push(instrumentFetch(config));
   if (on.xhr) otel.push(instrumentXhr(config));
   for (const i of otel) {
@@ -137,7 +138,6 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
   const tracer = provider.getTracer('tracelet');
   let errorsSuppressed = 0;
   const stops: (() => void)[] = otel.map((i) => () => i.disable());
-  if (on.documentLoad) stops.push(instrumentDocumentLoad(provider));
   if (on.webVitals) stops.push(instrumentWebVitals(tracer));
   if (on.errors) stops.push(instrumentErrors(tracer, (n) => (errorsSuppressed += n)));
   if (on.routeChanges) stops.push(instrumentRouteChanges(tracer, () => pageContext.leavePage()));
@@ -171,7 +171,7 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
     async shutdown() {
       if (running !== agent) return;
       stops.forEach((stop) => stop());
-      await pipeline.shutdown();
+      await provider.shutdown();
       trace.disable();
       context.disable();
       propagation.disable();

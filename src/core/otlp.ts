@@ -93,15 +93,8 @@ function encodeLink(l: Link): string {
     dropped('droppedAttributesCount', l.droppedAttributesCount) + '}';
 }
 
-/** What encoding reads of a span: the SDK's ReadableSpan, or the browser tracer's own span. */
-export type ExportableSpan = Pick<
-  ReadableSpan,
-  | 'name' | 'kind' | 'spanContext' | 'parentSpanContext' | 'startTime' | 'endTime' | 'status' | 'attributes' | 'links' | 'events'
-  | 'droppedAttributesCount' | 'droppedEventsCount' | 'droppedLinksCount' | 'instrumentationScope'
->;
-
 /** One span as an OTLP/JSON object. Throws on a span without valid ids. */
-export function encodeSpan(span: ExportableSpan, redact?: UrlRedactor): string {
+export function encodeSpan(span: ReadableSpan, redact?: UrlRedactor): string {
   const sc = span.spanContext();
   if (!HEX32.test(sc.traceId) || !HEX16.test(sc.spanId)) throw new Error('invalid span ids');
   const parent = span.parentSpanContext;

@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { msToNanos, randomHex } from './ids';
-import { BodyBuilder, encodeAttributes, encodeResource, encodeScope, encodeSpan, type EncodedSpan, type ExportableSpan, type UrlRedactor } from './otlp';
+import { BodyBuilder, encodeAttributes, encodeResource, encodeScope, encodeSpan, type EncodedSpan, type UrlRedactor } from './otlp';
 import { BoundedQueue } from './queue';
 import { DropCounter, type DropReason, type Stats } from './stats';
 import type { SendOutcome, Transport } from './transport';
@@ -47,7 +48,7 @@ const SCOPE_TRACELET = encodeScope({ name: 'tracelet' });
  */
 export class ExportPipeline {
   readonly drops = new DropCounter();
-  private readonly queue: BoundedQueue<ExportableSpan>;
+  private readonly queue: BoundedQueue<ReadableSpan>;
   private readonly retries: Batch[] = [];
   private resourceJson: string;
   private readonly maxBatchBytes: number;
@@ -87,7 +88,7 @@ export class ExportPipeline {
     return n;
   }
 
-  enqueue(span: ExportableSpan): void {
+  enqueue(span: ReadableSpan): void {
     if (this.stopped || this.queue.size + this.retryingSpans() + this.sending >= this.opts.maxQueueSize || !this.queue.push(span)) {
       this.drops.add(this.stopped ? 'shutdown' : 'queue_full');
       return;
@@ -119,7 +120,7 @@ export class ExportPipeline {
     return true;
   }
 
-  private encodeQueued(span: ExportableSpan): EncodedSpan | undefined {
+  private encodeQueued(span: ReadableSpan): EncodedSpan | undefined {
     try {
       return { resource: this.resourceJson, scope: encodeScope(span.instrumentationScope), span: encodeSpan(span, this.opts.redactUrl) };
     } catch {
