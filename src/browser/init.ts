@@ -1,6 +1,8 @@
 import { context, propagation, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { StackContextManager, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
+import { emptyResource } from '@opentelemetry/resources';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { StackContextManager } from '@opentelemetry/sdk-trace-web';
 import { ExportPipeline } from '../core/pipeline';
 import { PipelineSpanProcessor } from '../core/processor';
 import { W3CPropagator } from '../core/propagation';
@@ -10,7 +12,7 @@ import type { Stats } from '../core/stats';
 import { MAX_STRING_LENGTH } from '../core/otlp';
 import { instrumentDocumentLoad } from './documentLoad';
 import { instrumentFetch } from './fetch';
-import { randomHex } from '../core/ids';
+import { pooledIdGenerator, randomHex } from '../core/ids';
 import { instrumentErrors } from './errors';
 import { flushAtExit } from './exit';
 import { listen } from './lib/listen';
@@ -107,7 +109,12 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
     scheduledDelayMillis: config.scheduledDelayMillis,
     redactUrl: config.redactUrl,
   });
-  const provider = new WebTracerProvider({
+  // BasicTracerProvider registered by hand: WebTracerProvider.register() brings the stock
+  // propagators (we install ours) into the bundle. The resource is the pipeline's, so the
+  // SDK's default one (computed at construction) is not built.
+  const provider = new BasicTracerProvider({
+    resource: emptyResource(),
+    idGenerator: pooledIdGenerator,
     sampler: new ParentOrRootSampler(() => session.current().sampled),
     spanProcessors: [
       new PipelineSpanProcessor(pipeline, [
@@ -123,7 +130,9 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
   // documentLoad, and spans started with no active span until the first route change,
   // become children of the server span that served this page.
   const pageContext = new PageContextManager(extras.contextManager ?? new StackContextManager(), pageTraceparent());
-  provider.register({ propagator: new W3CPropagator(), contextManager: pageContext });
+  trace.setGlobalTracerProvider(provider);
+  propagation.setGlobalPropagator(new W3CPropagator());
+  context.setGlobalContextManager(pageContext.enable());
   exposePageTraceparent();
 
   const on = config.instrumentations;
