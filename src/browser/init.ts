@@ -100,9 +100,18 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
   // session.id and page_view.id sit on the resource: said once per request, not per span.
   const resourceFor = (sessionId: string) =>
     resourceAttributes(config, { 'user_agent.original': navigator.userAgent, 'session.id': sessionId, 'page_view.id': pageViewId });
-  let sessionId = session.current().id;
+  // The session (sessionStorage) is read at the first span, or when idle, whichever comes
+  // first: nothing is encoded before then (see `resolved`).
+  let sessionId: string | undefined;
+  /** Every span is activity; a renewed session gets its own resource. */
+  const activity = () => {
+    const id = session.current().id;
+    if (id !== sessionId) pipeline.setResource(resourceFor((sessionId = id)));
+  };
+  /** Before anything is encoded without a span having started (stored spans, drop reports, a flush). */
+  const resolved = () => sessionId ?? activity();
   const pipeline = new ExportPipeline({
-    resource: resourceFor(sessionId),
+    resource: {},
     transport,
     maxQueueSize: config.maxQueueSize,
     maxExportBatchSize: config.maxExportBatchSize,
@@ -117,13 +126,7 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
     idGenerator: pooledIdGenerator,
     sampler: new ParentOrRootSampler(() => session.current().sampled),
     spanProcessors: [
-      new PipelineSpanProcessor(pipeline, [
-        () => {
-          // Every span is activity; a renewed session gets its own resource.
-          const id = session.current().id;
-          if (id !== sessionId) pipeline.setResource(resourceFor((sessionId = id)));
-        },
-      ]),
+      new PipelineSpanProcessor(pipeline, [activity]),
     ],
     spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },
   });
@@ -154,32 +157,39 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
   // Spans an earlier page view could not send at its exit go first, once the page is idle:
   // the first localStorage read of a page costs milliseconds.
   const store = new UnloadStore('tracelet:' + config.endpoint, pipeline.drops);
-  whenIdle(() => running === agent && pipeline.requeueItems(store.take()));
+  whenIdle(() => {
+    if (running !== agent) return;
+    resolved();
+    pipeline.requeueItems(store.take());
+  });
   stops.push(
     onHidden((e) => {
       // From pagehide on the page is going (or frozen in the bfcache): leftovers are stored.
       if (e.type === 'pagehide') transport.leaving = true;
+      resolved();
       flushAtExit(pipeline, transport, store, transport.leaving);
     }),
     // A page restored from the bfcache takes back what it stored when it was hidden.
     listen('pageshow', (e) => {
       if (!e.persisted) return;
       transport.leaving = false;
+      resolved();
       pipeline.requeueItems(store.take());
     }),
     // The page we came from may store its leftovers after this page started (Chromium runs
     // the old page's pagehide in another process, concurrently): pick them up as they land.
-    listen('storage', (e) => e.key === store.key && e.newValue && pipeline.requeueItems(store.take())),
+    listen('storage', (e) => e.key === store.key && e.newValue && (resolved(), pipeline.requeueItems(store.take()))),
   );
 
   const agent: Agent = {
     tracer,
-    flush: () => pipeline.flush(),
+    flush: () => (resolved(), pipeline.flush()),
     stats: () => ({ ...pipeline.stats(), errorsSuppressed }),
     enabled: true,
     async shutdown() {
       if (running !== agent) return;
       stops.forEach((stop) => stop());
+      resolved();
       await provider.shutdown();
       trace.disable();
       context.disable();
