@@ -150,7 +150,13 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
   const tracer = provider.getTracer('tracelet');
   let errorsSuppressed = 0;
   const stops: (() => void)[] = otel.map((i) => () => i.disable());
-  if (on.webVitals) stops.push(instrumentWebVitals(tracer));
+  if (on.webVitals) {
+    // web-vitals reads buffered entries, so it can start after the page's own work (its
+    // authors advise deferring it): its setup leaves the script tag's critical path.
+    let stop: (() => void) | undefined;
+    whenIdle(() => running === agent && (stop = instrumentWebVitals(tracer)));
+    stops.push(() => stop?.());
+  }
   if (on.errors) stops.push(instrumentErrors(tracer, (n) => (errorsSuppressed += n)));
   if (on.routeChanges) stops.push(instrumentRouteChanges(tracer, () => pageContext.leavePage()));
 
