@@ -100,15 +100,14 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
   // session.id and page_view.id sit on the resource: said once per request, not per span.
   const resourceFor = (sessionId: string) =>
     resourceAttributes(config, { 'user_agent.original': navigator.userAgent, 'session.id': sessionId, 'page_view.id': pageViewId });
-  // The session (sessionStorage) is read at the first span, or when idle, whichever comes
-  // first: nothing is encoded before then (see `resolved`).
+  // The session (sessionStorage) is read at the first span or when idle (`resolved`).
   let sessionId: string | undefined;
   /** Every span is activity; a renewed session gets its own resource. */
   const activity = () => {
     const id = session.current().id;
     if (id !== sessionId) pipeline.setResource(resourceFor((sessionId = id)));
   };
-  /** Before anything is encoded without a span having started (stored spans, drop reports, a flush). */
+  /** Before encoding when no span has started yet. */
   const resolved = () => sessionId ?? activity();
   const pipeline = new ExportPipeline({
     resource: {},
@@ -118,9 +117,8 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
     scheduledDelayMillis: config.scheduledDelayMillis,
     redactUrl: config.redactUrl,
   });
-  // BasicTracerProvider registered by hand: WebTracerProvider.register() brings the stock
-  // propagators (we install ours) into the bundle. The resource is the pipeline's, so the
-  // SDK's default one (computed at construction) is not built.
+  // Registered by hand: WebTracerProvider.register() bundles the stock propagators. The
+  // pipeline has its own resource: the SDK's default one is not built.
   const provider = new BasicTracerProvider({
     resource: emptyResource(),
     idGenerator: pooledIdGenerator,
@@ -151,8 +149,7 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
   let errorsSuppressed = 0;
   const stops: (() => void)[] = otel.map((i) => () => i.disable());
   if (on.webVitals) {
-    // web-vitals reads buffered entries, so it can start after the page's own work (its
-    // authors advise deferring it): its setup leaves the script tag's critical path.
+    // It reads buffered entries (its authors advise deferring it): off the tag's critical path.
     let stop: (() => void) | undefined;
     whenIdle(() => running === agent && (stop = instrumentWebVitals(tracer)));
     stops.push(() => stop?.());

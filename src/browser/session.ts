@@ -36,7 +36,7 @@ export class Session {
   private store: Storage | undefined;
   private loaded = false;
 
-  /** Storage is first read when the session is first needed: a page's first sessionStorage access costs milliseconds. */
+  /** Storage is read when first needed: a page's first sessionStorage access costs milliseconds. */
   constructor(
     private readonly sampleRate: number,
     private readonly storage: () => Storage | undefined = safeSessionStorage,

@@ -14,14 +14,13 @@ export function msToNanos(ms: number): string {
   return whole === 0 ? String(frac) : whole + String(frac).padStart(6, '0');
 }
 
-// Span and trace ids: CSPRNG bytes drawn 4 KiB at a time, one string per id. The SDK's
-// default draws Math.random() per byte and concatenates per byte, several times slower
-// per span; and the W3C `random` flag we send promises unpredictable trace ids.
-const HEX_CODES = new Uint8Array(16).map((_, i) => (i < 10 ? 48 : 87) + i);
+// CSPRNG bytes, 4 KiB at a time, one fromCharCode per id: the SDK's default id generator
+// calls Math.random() and concatenates per byte, for every span.
+const HEX = new Uint8Array(16).map((_, i) => (i < 10 ? 48 : 87) + i);
 const pool = new Uint8Array(4096);
 let used = pool.length;
 
-/** 16 hex digits (8 random bytes), never all zero. */
+/** 16 hex digits, never all zero. */
 function hex8(): string {
   if (used === pool.length) {
     crypto.getRandomValues(pool);
@@ -31,12 +30,12 @@ function hex8(): string {
   const i = (used += 8);
   const a = p[i - 8], b = p[i - 7], c = p[i - 6], d = p[i - 5], e = p[i - 4], f = p[i - 3], g = p[i - 2], h = p[i - 1];
   if (!(a | b | c | d | e | f | g | h)) return hex8();
-  const x = HEX_CODES;
+  const x = HEX;
   return String.fromCharCode(x[a >> 4], x[a & 15], x[b >> 4], x[b & 15], x[c >> 4], x[c & 15], x[d >> 4], x[d & 15],
     x[e >> 4], x[e & 15], x[f >> 4], x[f & 15], x[g >> 4], x[g & 15], x[h >> 4], x[h & 15]);
 }
 
-/** An SDK IdGenerator (generateTraceId / generateSpanId) over the pool. */
+/** The SDK's IdGenerator over the pool. */
 export const pooledIdGenerator = {
   generateTraceId: (): string => hex8() + hex8(),
   generateSpanId: hex8,
