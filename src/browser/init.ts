@@ -1,6 +1,8 @@
 import { context, propagation, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { StackContextManager, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
+import { emptyResource } from '@opentelemetry/resources';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { StackContextManager } from '@opentelemetry/sdk-trace-web';
 import { ExportPipeline } from '../core/pipeline';
 import { PipelineSpanProcessor } from '../core/processor';
 import { W3CPropagator } from '../core/propagation';
@@ -10,7 +12,7 @@ import type { Stats } from '../core/stats';
 import { MAX_STRING_LENGTH } from '../core/otlp';
 import { instrumentDocumentLoad } from './documentLoad';
 import { instrumentFetch } from './fetch';
-import { randomHex } from '../core/ids';
+import { pooledIdGenerator, randomHex } from '../core/ids';
 import { instrumentErrors } from './errors';
 import { flushAtExit } from './exit';
 import { listen } from './lib/listen';
@@ -98,32 +100,40 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
   // session.id and page_view.id sit on the resource: said once per request, not per span.
   const resourceFor = (sessionId: string) =>
     resourceAttributes(config, { 'user_agent.original': navigator.userAgent, 'session.id': sessionId, 'page_view.id': pageViewId });
-  let sessionId = session.current().id;
+  // The session (sessionStorage) is read at the first span or when idle (`resolved`).
+  let sessionId: string | undefined;
+  /** Every span is activity; a renewed session gets its own resource. */
+  const activity = () => {
+    const id = session.current().id;
+    if (id !== sessionId) pipeline.setResource(resourceFor((sessionId = id)));
+  };
+  /** Before encoding when no span has started yet. */
+  const resolved = () => sessionId ?? activity();
   const pipeline = new ExportPipeline({
-    resource: resourceFor(sessionId),
+    resource: {},
     transport,
     maxQueueSize: config.maxQueueSize,
     maxExportBatchSize: config.maxExportBatchSize,
     scheduledDelayMillis: config.scheduledDelayMillis,
     redactUrl: config.redactUrl,
   });
-  const provider = new WebTracerProvider({
+  // Registered by hand: WebTracerProvider.register() bundles the stock propagators. The
+  // pipeline has its own resource: the SDK's default one is not built.
+  const provider = new BasicTracerProvider({
+    resource: emptyResource(),
+    idGenerator: pooledIdGenerator,
     sampler: new ParentOrRootSampler(() => session.current().sampled),
     spanProcessors: [
-      new PipelineSpanProcessor(pipeline, [
-        () => {
-          // Every span is activity; a renewed session gets its own resource.
-          const id = session.current().id;
-          if (id !== sessionId) pipeline.setResource(resourceFor((sessionId = id)));
-        },
-      ]),
+      new PipelineSpanProcessor(pipeline, [activity]),
     ],
     spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },
   });
   // documentLoad, and spans started with no active span until the first route change,
   // become children of the server span that served this page.
   const pageContext = new PageContextManager(extras.contextManager ?? new StackContextManager(), pageTraceparent());
-  provider.register({ propagator: new W3CPropagator(), contextManager: pageContext });
+  trace.setGlobalTracerProvider(provider);
+  propagation.setGlobalPropagator(new W3CPropagator());
+  context.setGlobalContextManager(pageContext.enable());
   exposePageTraceparent();
 
   const on = config.instrumentations;
@@ -138,39 +148,51 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
   const tracer = provider.getTracer('tracelet');
   let errorsSuppressed = 0;
   const stops: (() => void)[] = otel.map((i) => () => i.disable());
-  if (on.webVitals) stops.push(instrumentWebVitals(tracer));
+  if (on.webVitals) {
+    // It reads buffered entries (its authors advise deferring it): off the tag's critical path.
+    let stop: (() => void) | undefined;
+    whenIdle(() => running === agent && (stop = instrumentWebVitals(tracer)));
+    stops.push(() => stop?.());
+  }
   if (on.errors) stops.push(instrumentErrors(tracer, (n) => (errorsSuppressed += n)));
   if (on.routeChanges) stops.push(instrumentRouteChanges(tracer, () => pageContext.leavePage()));
 
   // Spans an earlier page view could not send at its exit go first, once the page is idle:
   // the first localStorage read of a page costs milliseconds.
   const store = new UnloadStore('tracelet:' + config.endpoint, pipeline.drops);
-  whenIdle(() => running === agent && pipeline.requeueItems(store.take()));
+  whenIdle(() => {
+    if (running !== agent) return;
+    resolved();
+    pipeline.requeueItems(store.take());
+  });
   stops.push(
     onHidden((e) => {
       // From pagehide on the page is going (or frozen in the bfcache): leftovers are stored.
       if (e.type === 'pagehide') transport.leaving = true;
+      resolved();
       flushAtExit(pipeline, transport, store, transport.leaving);
     }),
     // A page restored from the bfcache takes back what it stored when it was hidden.
     listen('pageshow', (e) => {
       if (!e.persisted) return;
       transport.leaving = false;
+      resolved();
       pipeline.requeueItems(store.take());
     }),
     // The page we came from may store its leftovers after this page started (Chromium runs
     // the old page's pagehide in another process, concurrently): pick them up as they land.
-    listen('storage', (e) => e.key === store.key && e.newValue && pipeline.requeueItems(store.take())),
+    listen('storage', (e) => e.key === store.key && e.newValue && (resolved(), pipeline.requeueItems(store.take()))),
   );
 
   const agent: Agent = {
     tracer,
-    flush: () => pipeline.flush(),
+    flush: () => (resolved(), pipeline.flush()),
     stats: () => ({ ...pipeline.stats(), errorsSuppressed }),
     enabled: true,
     async shutdown() {
       if (running !== agent) return;
       stops.forEach((stop) => stop());
+      resolved();
       await provider.shutdown();
       trace.disable();
       context.disable();

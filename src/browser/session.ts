@@ -33,17 +33,23 @@ function load(storage: Storage | undefined): SessionState | undefined {
 export class Session {
   private state: SessionState | undefined;
   private written = 0;
+  private store: Storage | undefined;
+  private loaded = false;
 
+  /** Storage is read when first needed: a page's first sessionStorage access costs milliseconds. */
   constructor(
     private readonly sampleRate: number,
-    private readonly storage: Storage | undefined = safeSessionStorage(),
+    private readonly storage: () => Storage | undefined = safeSessionStorage,
     private readonly now: () => number = Date.now,
-  ) {
-    this.state = load(storage);
-  }
+  ) {}
 
   /** The current session, renewed when expired; counts as activity. */
   current(): SessionState {
+    if (!this.loaded) {
+      this.loaded = true;
+      this.store = this.storage();
+      this.state = load(this.store);
+    }
     const t = this.now();
     let s = this.state;
     if (!s || t - s.last > SESSION_IDLE_MS || t - s.start > SESSION_MAX_MS) {
@@ -54,7 +60,7 @@ export class Session {
     if (t - this.written >= WRITE_EVERY_MS) {
       this.written = t;
       try {
-        this.storage?.setItem(KEY, JSON.stringify(s));
+        this.store?.setItem(KEY, JSON.stringify(s));
       } catch {
         // memory only
       }

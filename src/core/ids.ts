@@ -1,19 +1,40 @@
-const HEX = Array.from({ length: 256 }, (_, i) => (i < 16 ? '0' : '') + i.toString(16));
-/** Random bytes are drawn 1 KiB at a time: one CSPRNG call serves about 40 span ids. */
-const POOL_BYTES = 1024;
-let pool: Uint8Array<ArrayBuffer> | undefined;
-let used = POOL_BYTES;
+import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
 
-/** Random lowercase hex of `bytes` (at most 1024) bytes from the platform's CSPRNG. */
-export function randomHex(bytes: number): string {
-  if (used + bytes > POOL_BYTES) {
-    crypto.getRandomValues((pool ??= new Uint8Array(POOL_BYTES)));
+/*
+ * Ids from the platform's CSPRNG, drawn 4 KiB at a time and written with one fromCharCode
+ * per 8 bytes: the SDK's default generator calls Math.random() and concatenates per byte,
+ * for every span. The trace ids we start carry the W3C Level 2 `random` flag, which
+ * promises unpredictable low bytes.
+ */
+const HEX = new Uint8Array(16).map((_, i) => (i < 10 ? 48 : 87) + i);
+const pool = new Uint8Array(4096);
+let used = pool.length;
+
+/** 16 random hex digits (8 bytes), never all zero. */
+function hex8(): string {
+  if (used === pool.length) {
+    crypto.getRandomValues(pool);
     used = 0;
   }
-  let s = '';
-  for (const end = used + bytes; used < end; used++) s += HEX[pool![used]];
-  return s;
+  const p = pool;
+  const i = (used += 8);
+  const a = p[i - 8], b = p[i - 7], c = p[i - 6], d = p[i - 5], e = p[i - 4], f = p[i - 3], g = p[i - 2], h = p[i - 1];
+  if (!(a | b | c | d | e | f | g | h)) return hex8();
+  const x = HEX;
+  return String.fromCharCode(x[a >> 4], x[a & 15], x[b >> 4], x[b & 15], x[c >> 4], x[c & 15], x[d >> 4], x[d & 15],
+    x[e >> 4], x[e & 15], x[f >> 4], x[f & 15], x[g >> 4], x[g & 15], x[h >> 4], x[h & 15]);
 }
+
+/** Random lowercase hex of `bytes` bytes (a multiple of 8), no 8-byte group all zero. */
+export function randomHex(bytes: 8 | 16): string {
+  return bytes === 8 ? hex8() : hex8() + hex8();
+}
+
+/** The SDK's IdGenerator over the pool (browser and edge). */
+export const pooledIdGenerator: IdGenerator = {
+  generateTraceId: (): string => hex8() + hex8(),
+  generateSpanId: hex8,
+};
 
 /** Unix time in ms as a nanosecond decimal string. */
 export function msToNanos(ms: number): string {

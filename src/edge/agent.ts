@@ -12,7 +12,7 @@ import type { Transport } from '../core/transport';
 import { parseEdgeOptions, type EdgeConfig } from './config';
 import { edgeContext } from './context';
 import { installFetch } from './fetch';
-import { cryptoIdGenerator } from './ids';
+import { pooledIdGenerator } from '../core/ids';
 import { edgeTransport } from './transport';
 
 /** One tracer provider and export pipeline, shared by every request its handler serves. */
@@ -66,7 +66,7 @@ export function createAgent(config: EdgeConfig, runtime: Attributes, { transport
   const provider = new BasicTracerProvider({
     sampler: new ParentOrRootSampler(traceIdRatio(config.sampleRate)),
     spanProcessors: [new PipelineSpanProcessor(pipeline)],
-    idGenerator: cryptoIdGenerator,
+    idGenerator: pooledIdGenerator,
     spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },
   });
   registerGlobals(provider);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { msToNanos, randomHex } from '../../src/core/ids';
+import { msToNanos, pooledIdGenerator, randomHex } from '../../src/core/ids';
 
 describe('randomHex', () => {
   it('gives lowercase hex of the asked length, distinct across many pool refills', () => {
     const seen = new Set<string>();
-    // 20,000 span ids and trace ids: hundreds of 1 KiB pool refills, including ids that straddle one.
+    // 20,000 span ids and trace ids: dozens of 4 KiB pool refills.
     for (let i = 0; i < 10_000; i++) {
-      for (const bytes of [8, 16]) {
+      for (const bytes of [8, 16] as const) {
         const id = randomHex(bytes);
         expect(id).toMatch(bytes === 8 ? /^[0-9a-f]{16}$/ : /^[0-9a-f]{32}$/);
         seen.add(id);
@@ -19,6 +19,15 @@ describe('randomHex', () => {
     const digits = Array.from({ length: 32 }, () => new Set<string>());
     for (let i = 0; i < 2_000; i++) [...randomHex(16)].forEach((c, j) => digits[j].add(c));
     for (const d of digits) expect(d.size).toBe(16);
+  });
+});
+
+describe('pooledIdGenerator', () => {
+  it('gives valid W3C ids: 32 / 16 lowercase hex, never all zero', () => {
+    for (let i = 0; i < 5_000; i++) {
+      expect(pooledIdGenerator.generateTraceId()).toMatch(/^(?!0{32})[0-9a-f]{32}$/);
+      expect(pooledIdGenerator.generateSpanId()).toMatch(/^(?!0{16})[0-9a-f]{16}$/);
+    }
   });
 });
 
