@@ -116,6 +116,8 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
     maxExportBatchSize: config.maxExportBatchSize,
     scheduledDelayMillis: config.scheduledDelayMillis,
     redactUrl: config.redactUrl,
+    // One span per export until a cross-origin collector first answers (see BrowserTransport).
+    sendLimit: () => (transport.answered ? Infinity : 1),
   });
   // Registered by hand: WebTracerProvider.register() bundles the stock propagators. The
   // pipeline has its own resource: the SDK's default one is not built.

@@ -17,10 +17,16 @@ export interface BrowserTransport extends Transport {
    * Set from `pagehide` until a bfcache restore. Chromium rejects the promise of a
    * keepalive fetch in flight when the page unloads (after pagehide) yet still delivers it
    * when no CORS preflight is pending (same-origin, or a preflight already answered and
-   * cached): counting that as a failure would send the batch twice. A keepalive request
-   * still waiting on its first preflight is dropped, so that batch is sent again.
+   * cached): counting that as a failure would send the batch twice. One cut while its
+   * first preflight is pending may or may not arrive (it depends on how far the preflight
+   * got), so it is sent again, and `answered` keeps it to one span.
    */
   leaving: boolean;
+  /**
+   * False until the collector first answers a cross-origin page: until then each export
+   * carries one span, so an exit cannot leave the fate of more than one span unknown.
+   */
+  readonly answered: boolean;
   /**
    * Hands a body to the browser at page exit, synchronously: true when it took it, false
    * when the body must be kept (stored) for the next page view.
@@ -68,6 +74,9 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
   const canBeacon = typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function' && !Object.keys(headers).length;
   const t: BrowserTransport = {
     leaving: false,
+    get answered() {
+      return preflightPassed;
+    },
     async send(body) {
       if (utf8Length(body) > budgetLeft()) return plain.send(body);
       const outcome = await keepalive.send(body);

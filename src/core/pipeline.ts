@@ -25,6 +25,8 @@ export interface PipelineOptions {
   maxRetries?: number;
   /** Applied to URL-valued attributes as spans are encoded. */
   redactUrl?: UrlRedactor;
+  /** Most spans the next export may carry, when below maxExportBatchSize (`drain` ignores it). */
+  sendLimit?: () => number;
 }
 
 export type { EncodedSpan };
@@ -128,11 +130,11 @@ export class ExportPipeline {
     }
   }
 
-  /** Takes spans off the queue into one batch of at most maxExportBatchSize spans and maxBatchBytes. */
-  private nextBatch(): Batch | undefined {
+  /** Takes spans off the queue into one batch of at most `limit` spans and maxBatchBytes. */
+  private nextBatch(limit = this.opts.maxExportBatchSize): Batch | undefined {
     const builder = new BodyBuilder();
     const items: EncodedSpan[] = [];
-    while (this.queue.size && builder.count < this.opts.maxExportBatchSize) {
+    while (this.queue.size && builder.count < limit) {
       const item = this.encodeQueued(this.queue.peek()!);
       if (!item) {
         this.queue.take(1);
@@ -213,7 +215,7 @@ export class ExportPipeline {
   private due(now: number, ignoreBackoff: boolean): Batch | undefined {
     const i = this.retries.findIndex((b) => ignoreBackoff || b.notBefore <= now);
     if (i >= 0) return this.retries.splice(i, 1)[0];
-    return this.nextBatch();
+    return this.nextBatch(Math.min(this.opts.maxExportBatchSize, this.opts.sendLimit?.() ?? Infinity));
   }
 
   private exportNext(ignoreBackoff = false): Promise<void> {

@@ -427,6 +427,21 @@ describe('ExportPipeline: flush, drain, requeue, shutdown', () => {
     expect(p.stats()).toMatchObject({ exported: 3, queued: 0 });
   });
 
+  it('sendLimit caps what an export carries until it lifts; drain at exit ignores it', async () => {
+    let answered = false;
+    const { transport, bodies } = fakeTransport(() => ((answered = true), { kind: 'ok' }));
+    const p = pipeline(transport, { sendLimit: () => (answered ? Infinity : 1) });
+    for (let i = 0; i < 5; i++) p.enqueue(span());
+    await p.flush();
+    // The first export carries one span; once answered, the rest go together.
+    expect(bodies.map((b) => namesIn(b).length)).toEqual([1, 4]);
+
+    answered = false;
+    const q = pipeline(fakeTransport().transport, { sendLimit: () => 1 });
+    for (let i = 0; i < 5; i++) q.enqueue(span());
+    expect(q.drain().map((b) => b.items.length)).toEqual([5]);
+  });
+
   it('flush on an empty pipeline resolves at once', async () => {
     const { transport, bodies } = fakeTransport();
     await pipeline(transport).flush();
