@@ -150,12 +150,9 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
   const tracer = provider.getTracer('tracelet');
   let errorsSuppressed = 0;
   const stops: (() => void)[] = otel.map((i) => () => i.disable());
-  if (on.webVitals) {
-    // It reads buffered entries (its authors advise deferring it): off the tag's critical path.
-    let stop: (() => void) | undefined;
-    whenIdle(() => running === agent && (stop = instrumentWebVitals(tracer)));
-    stops.push(() => stop?.());
-  }
+  // At init, not when idle: a visit left while the page still loads (the slow ones) must
+  // report the TTFB, FCP and LCP it had.
+  if (on.webVitals) stops.push(instrumentWebVitals(tracer));
   if (on.errors) stops.push(instrumentErrors(tracer, (n) => (errorsSuppressed += n)));
   if (on.routeChanges) stops.push(instrumentRouteChanges(tracer, () => pageContext.leavePage()));
 
