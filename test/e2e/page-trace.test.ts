@@ -71,9 +71,13 @@ describe('Zone build', () => {
       await page.goto(`${site.page.url}/zone.html`);
       await page.click('#buy');
       await page.waitForFunction(() => (window as any).clicked === true);
-      await page.waitForTimeout(400);
-      await page.evaluate(() => (window as any).Tracelet.getAgent().flush());
-      const spans = await site.receiver.waitForSpans((s) => s.some((x) => x.name === 'click buy') && s.some((x) => x.kind === 3));
+      // The fetch span ends when its body has been read (or, unread, up to a moment later):
+      // flush until both spans are in.
+      const both = () => site.receiver.spans.some((x) => x.name === 'click buy') && site.receiver.spans.some((x) => x.kind === 3);
+      await expect
+        .poll(async () => (await page.evaluate(() => (window as any).Tracelet.getAgent().flush()), both()), { timeout: 10_000, interval: 250 })
+        .toBe(true);
+      const spans = site.receiver.spans;
       const click = spans.find((s) => s.name === 'click buy')!;
       const fetchSpan = spans.find((s) => s.kind === 3 && String(s.attributes['url.full']).includes('after-await'))!;
       expect(fetchSpan.parentSpanId === click.spanId).toBe(childAfterAwait);
