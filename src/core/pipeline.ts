@@ -215,7 +215,19 @@ export class ExportPipeline {
   private due(now: number, ignoreBackoff: boolean): Batch | undefined {
     const i = this.retries.findIndex((b) => ignoreBackoff || b.notBefore <= now);
     if (i >= 0) return this.retries.splice(i, 1)[0];
-    return this.nextBatch(Math.min(this.opts.maxExportBatchSize, this.opts.sendLimit?.() ?? Infinity));
+    return this.holdsFresh() ? undefined : this.nextBatch(this.limit());
+  }
+
+  private limit(): number {
+    return Math.min(this.opts.maxExportBatchSize, this.opts.sendLimit?.() ?? Infinity);
+  }
+
+  /**
+   * Under a send limit, fresh spans wait while an earlier batch waits to be retried: one
+   * span per request must not become one failing request per span.
+   */
+  private holdsFresh(): boolean {
+    return this.retries.length > 0 && this.limit() < this.opts.maxExportBatchSize;
   }
 
   private exportNext(ignoreBackoff = false): Promise<void> {
@@ -242,9 +254,10 @@ export class ExportPipeline {
   /** After an export: go on at once while a full batch waits, else when the next thing is due; idle, no timer. */
   private rearm(): void {
     if (this.inFlight) return;
-    if (this.queue.size >= this.opts.maxExportBatchSize) return this.schedule(0);
+    const fresh = this.queue.size && !this.holdsFresh();
+    if (fresh && this.queue.size >= this.opts.maxExportBatchSize) return this.schedule(0);
     let next = Infinity;
-    if (this.queue.size) next = this.opts.scheduledDelayMillis;
+    if (fresh) next = this.opts.scheduledDelayMillis;
     for (const b of this.retries) next = Math.min(next, Math.max(0, b.notBefore - Date.now()));
     if (next !== Infinity) return this.schedule(next);
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -262,7 +275,7 @@ export class ExportPipeline {
         continue;
       }
       const now = Date.now();
-      if (!this.queue.size && !this.retries.some((b) => b.notBefore <= now)) return;
+      if ((!this.queue.size || this.holdsFresh()) && !this.retries.some((b) => b.notBefore <= now)) return;
       await this.exportNext();
     }
   }

@@ -442,6 +442,21 @@ describe('ExportPipeline: flush, drain, requeue, shutdown', () => {
     expect(q.drain().map((b) => b.items.length)).toEqual([5]);
   });
 
+  it('under a send limit, fresh spans wait while a batch waits for its retry (no request per span)', async () => {
+    const { transport, bodies } = fakeTransport(() => ({ kind: 'retry', network: true }));
+    const p = pipeline(transport, { sendLimit: () => 1, maxExportBatchSize: 10, scheduledDelayMillis: 100 });
+    for (let i = 0; i < 30; i++) p.enqueue(span());
+    await vi.advanceTimersByTimeAsync(3000);
+    // The first span and its retries (backoff about 1 s, 2 s), nothing else.
+    expect(new Set(bodies.map((b) => namesIn(b).join()))).toHaveProperty('size', 1);
+    expect(bodies.length).toBeGreaterThanOrEqual(2);
+    expect(bodies.length).toBeLessThanOrEqual(3);
+    expect(vi.getTimerCount()).toBe(1);
+    p.flush();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(bodies.length).toBeLessThanOrEqual(3);
+  });
+
   it('flush on an empty pipeline resolves at once', async () => {
     const { transport, bodies } = fakeTransport();
     await pipeline(transport).flush();
