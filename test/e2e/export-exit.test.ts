@@ -90,6 +90,28 @@ for (const where of ['same-origin', 'cross-origin'] as const) {
       await page.close();
     });
 
+    if (where === 'cross-origin') {
+      it('2,000 spans, then a navigation while the first export waits for its answer: all arrive, at most one twice', async () => {
+        // The collector takes the first POST at once but answers it only after the page is
+        // gone: the page cannot know it arrived, so it sends it again. Until that first answer
+        // an export carries one span, so one span at most arrives twice (not a whole batch).
+        site.receiver.respond(({ attempt }) => (attempt === 1 ? { status: 200, delayMs: 3000 } : 200));
+        const { page, problems } = await open();
+        await page.evaluate((url) => {
+          (window as any).makeSpans(2000, 'slow-');
+          location.href = url;
+        }, `${site.page.url}/exit.html?endpoint=${encodeURIComponent(endpoint())}&delay=200`);
+        await site.receiver.waitForSpans((s) => new Set(s.filter((x) => x.name.startsWith('slow-')).map((x) => x.name)).size >= 2000, 20_000).catch(() => {});
+        await new Promise((r) => setTimeout(r, 3500));
+        const got = names('slow-');
+        expect(new Set(got).size).toBe(2000);
+        expect(got.length - 2000).toBeLessThanOrEqual(1);
+        expect(site.receiver.rejected).toEqual([]);
+        expect(problems.errors).toEqual([]);
+        await page.close();
+      });
+    }
+
     it('200 spans, then the page is closed with runBeforeUnload: all 200 arrive', async () => {
       const { page } = await open();
       await page.evaluate(() => (window as any).makeSpans(200, 'close-'));

@@ -379,7 +379,8 @@ function countSpans(body: unknown): number {
 
 // ---------------------------------------------------------------- server
 
-export type RespondHook = (req: { bytes: number; body: string; attempt: number }) => number | { status: number; headers?: Record<string, string> };
+/** A status, or a status with headers and `delayMs`: the spans are taken at once, the answer comes that much later. */
+export type RespondHook = (req: { bytes: number; body: string; attempt: number }) => number | { status: number; headers?: Record<string, string>; delayMs?: number };
 
 export interface ReceivedRequest {
   method: string;
@@ -515,6 +516,7 @@ export async function startOtlpReceiver(opts: { allowedOrigins?: string[] | '*';
     // 4xx bodies are a google.rpc.Status in OTLP/HTTP; code 3 is INVALID_ARGUMENT.
     if (result.status !== 200) return reply(result.status, { code: 3, message: result.violations.join('\n') });
     spans.push(...toReceivedSpans(result.parsed as Obj));
+    if (force?.delayMs) await new Promise((r) => setTimeout(r, force.delayMs));
     return reply(200, { partialSuccess: {} });
   }
 
