@@ -100,17 +100,16 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
   // session.id and page_view.id sit on the resource: said once per request, not per span.
   const resourceFor = (sessionId: string) =>
     resourceAttributes(config, { 'user_agent.original': navigator.userAgent, 'session.id': sessionId, 'page_view.id': pageViewId });
-  // The session (sessionStorage) is read at the first span or when idle (`resolved`).
+  // The session (sessionStorage) is read at the first span, or when the pipeline first
+  // encodes (spans stored by an earlier page, a drop report) if that comes first.
   let sessionId: string | undefined;
   /** Every span is activity; a renewed session gets its own resource. */
   const activity = () => {
     const id = session.current().id;
     if (id !== sessionId) pipeline.setResource(resourceFor((sessionId = id)));
   };
-  /** Before encoding when no span has started yet. */
-  const resolved = () => sessionId ?? activity();
   const pipeline = new ExportPipeline({
-    resource: {},
+    resource: () => resourceFor((sessionId = session.current().id)),
     transport,
     maxQueueSize: config.maxQueueSize,
     maxExportBatchSize: config.maxExportBatchSize,
@@ -159,39 +158,32 @@ function start(options: BrowserOptions, extras: StartExtras): Agent {
   // Spans an earlier page view could not send at its exit go first, once the page is idle:
   // the first localStorage read of a page costs milliseconds.
   const store = new UnloadStore('tracelet:' + config.endpoint, pipeline.drops);
-  whenIdle(() => {
-    if (running !== agent) return;
-    resolved();
-    pipeline.requeueItems(store.take());
-  });
+  whenIdle(() => running === agent && pipeline.requeueItems(store.take()));
   stops.push(
     onHidden((e) => {
       // From pagehide on the page is going (or frozen in the bfcache): leftovers are stored.
       if (e.type === 'pagehide') transport.leaving = true;
-      resolved();
       flushAtExit(pipeline, transport, store, transport.leaving);
     }),
     // A page restored from the bfcache takes back what it stored when it was hidden.
     listen('pageshow', (e) => {
       if (!e.persisted) return;
       transport.leaving = false;
-      resolved();
       pipeline.requeueItems(store.take());
     }),
     // The page we came from may store its leftovers after this page started (Chromium runs
     // the old page's pagehide in another process, concurrently): pick them up as they land.
-    listen('storage', (e) => e.key === store.key && e.newValue && (resolved(), pipeline.requeueItems(store.take()))),
+    listen('storage', (e) => e.key === store.key && e.newValue && pipeline.requeueItems(store.take())),
   );
 
   const agent: Agent = {
     tracer,
-    flush: () => (resolved(), pipeline.flush()),
+    flush: () => pipeline.flush(),
     stats: () => ({ ...pipeline.stats(), errorsSuppressed }),
     enabled: true,
     async shutdown() {
       if (running !== agent) return;
       stops.forEach((stop) => stop());
-      resolved();
       await provider.shutdown();
       trace.disable();
       context.disable();

@@ -10,7 +10,8 @@ import type { SendOutcome, Transport } from './transport';
 export const MAX_BATCH_BYTES = 60 * 1024;
 
 export interface PipelineOptions {
-  resource: Attributes;
+  /** A function is called once, when the first span is encoded (its resource may be costly to learn). */
+  resource: Attributes | (() => Attributes);
   transport: Transport;
   maxQueueSize: number;
   maxExportBatchSize: number;
@@ -52,7 +53,7 @@ export class ExportPipeline {
   readonly drops = new DropCounter();
   private readonly queue: BoundedQueue<ReadableSpan>;
   private readonly retries: Batch[] = [];
-  private resourceJson: string;
+  private resourceJson: string | undefined;
   private readonly maxBatchBytes: number;
   private readonly maxRetries: number;
   private inFlight: Promise<void> | undefined;
@@ -65,7 +66,7 @@ export class ExportPipeline {
 
   constructor(private readonly opts: PipelineOptions) {
     this.queue = new BoundedQueue(opts.maxQueueSize);
-    this.resourceJson = encodeResource(opts.resource);
+    if (typeof opts.resource !== 'function') this.resourceJson = encodeResource(opts.resource);
     this.maxBatchBytes = opts.maxBatchBytes ?? MAX_BATCH_BYTES;
     this.maxRetries = opts.maxRetries ?? 5;
   }
@@ -78,6 +79,10 @@ export class ExportPipeline {
   /** Spans encoded from now on belong to this resource (a browser session renewed, say). */
   setResource(resource: Attributes): void {
     this.resourceJson = encodeResource(resource);
+  }
+
+  private get resource(): string {
+    return (this.resourceJson ??= encodeResource((this.opts.resource as () => Attributes)()));
   }
 
   stats(): Stats {
@@ -124,7 +129,7 @@ export class ExportPipeline {
 
   private encodeQueued(span: ReadableSpan): EncodedSpan | undefined {
     try {
-      return { resource: this.resourceJson, scope: encodeScope(span.instrumentationScope), span: encodeSpan(span, this.opts.redactUrl) };
+      return { resource: this.resource, scope: encodeScope(span.instrumentationScope), span: encodeSpan(span, this.opts.redactUrl) };
     } catch {
       return undefined;
     }
@@ -154,7 +159,7 @@ export class ExportPipeline {
     // Drop counts ride along when they fit; otherwise they wait for the next batch.
     const report = this.drops.takeUnreported();
     if (report) {
-      const reportSpan = { resource: this.resourceJson, scope: SCOPE_TRACELET, span: encodeDropReport(report) };
+      const reportSpan = { resource: this.resource, scope: SCOPE_TRACELET, span: encodeDropReport(report) };
       if ((items.length || this.retries.length === 0) && this.encodeInto(builder, reportSpan)) {
         items.push(reportSpan);
         return { items, body: builder.build(), report, attempt: 0, notBefore: 0 };

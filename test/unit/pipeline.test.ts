@@ -457,6 +457,19 @@ describe('ExportPipeline: flush, drain, requeue, shutdown', () => {
     expect(bodies.length).toBeLessThanOrEqual(3);
   });
 
+  it('a resource given as a function is learned once, when the first span is encoded', async () => {
+    let calls = 0;
+    const { transport, bodies } = fakeTransport();
+    const p = pipeline(transport, { resource: () => (calls++, RESOURCE) });
+    p.enqueue(span());
+    expect(calls).toBe(0);
+    p.enqueue(span());
+    await p.flush();
+    expect(calls).toBe(1);
+    const attrs = (JSON.parse(bodies[0]) as ParsedBody).resourceSpans[0].resource.attributes;
+    expect(attrs).toEqual([{ key: 'service.name', value: { stringValue: 'svc' } }]);
+  });
+
   it('flush on an empty pipeline resolves at once', async () => {
     const { transport, bodies } = fakeTransport();
     await pipeline(transport).flush();
