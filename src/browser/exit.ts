@@ -10,8 +10,11 @@ import type { BrowserTransport } from './transport';
 export function flushAtExit(pipeline: ExportPipeline, transport: BrowserTransport, store: UnloadStore, leaving: boolean): void {
   const kept: Batch[] = [];
   for (const batch of pipeline.drain()) {
-    if (transport.sendAtExit(batch.body)) pipeline.settleExternal(batch, { kind: 'ok' });
-    else kept.push(batch);
+    // Near the end of the browser's budget, the spans that still fit leave and the rest stay.
+    const [now, later] = pipeline.cut(batch, transport.exitRoom());
+    if (now && transport.sendAtExit(now.body)) pipeline.settleExternal(now, { kind: 'ok' });
+    else if (now) kept.push(now);
+    if (later) kept.push(later);
   }
   if (!kept.length) return;
   if (leaving) store.save(kept.flatMap((b) => b.items));

@@ -27,6 +27,8 @@ export interface BrowserTransport extends Transport {
    * carries one span, so an exit cannot leave the fate of more than one span unknown.
    */
   readonly answered: boolean;
+  /** Bytes of body the browser would still take at exit, now. */
+  exitRoom(): number;
   /**
    * Hands a body to the browser at page exit, synchronously: true when it took it, false
    * when the body must be kept (stored) for the next page view.
@@ -87,6 +89,7 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
       }
       return t.leaving && preflightPassed ? { kind: 'ok' } : outcome;
     },
+    exitRoom: budgetLeft,
     sendAtExit(body) {
       const bytes = utf8Length(body);
       // Past the page's budget the browser refuses, or (keepalive fetch) fails later, silently.

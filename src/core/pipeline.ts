@@ -1,7 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { msToNanos, randomHex } from './ids';
-import { BodyBuilder, encodeAttributes, encodeResource, encodeScope, encodeSpan, type EncodedSpan, type UrlRedactor } from './otlp';
+import { BodyBuilder, encodeAttributes, encodeResource, encodeScope, encodeSpan, utf8Length, type EncodedSpan, type UrlRedactor } from './otlp';
 import { BoundedQueue } from './queue';
 import { DropCounter, type DropReason, type Stats } from './stats';
 import type { SendOutcome, Transport } from './transport';
@@ -177,6 +177,30 @@ export class ExportPipeline {
     return { items, body: builder.build(), attempt, notBefore: 0 };
   }
 
+  /** The first `n` spans and the rest, as two batches; the report span (the last item) goes with the rest. */
+  private splitAt(batch: Batch, n: number): [Batch, Batch] {
+    const rest = this.batchOf(batch.items.slice(n), batch.attempt);
+    rest.report = batch.report;
+    return [this.batchOf(batch.items.slice(0, n), batch.attempt), rest];
+  }
+
+  /**
+   * The part of a batch whose body fits in `bytes`, and the rest: at page exit the browser
+   * takes only what its budget has left, and the spans that fit should still leave.
+   */
+  cut(batch: Batch, bytes: number): [Batch | undefined, Batch | undefined] {
+    if (utf8Length(batch.body) <= bytes) return [batch, undefined];
+    const builder = new BodyBuilder();
+    let n = 0;
+    for (const item of batch.items) {
+      const cost = builder.cost(item);
+      if (builder.bytes + cost > bytes) break;
+      builder.add(item, cost);
+      n++;
+    }
+    return n ? this.splitAt(batch, n) : [undefined, batch];
+  }
+
   private spansIn(batch: Batch): number {
     return batch.items.length - (batch.report ? 1 : 0);
   }
@@ -193,11 +217,7 @@ export class ExportPipeline {
           if (batch.report) this.drops.restore(batch.report);
           return;
         }
-        const half = Math.ceil(batch.items.length / 2);
-        const a = this.batchOf(batch.items.slice(0, half), batch.attempt);
-        const b = this.batchOf(batch.items.slice(half), batch.attempt);
-        b.report = batch.report; // the report span is the last item
-        this.retries.unshift(a, b);
+        this.retries.unshift(...this.splitAt(batch, Math.ceil(batch.items.length / 2)));
         return;
       }
       case 'retry':

@@ -59,12 +59,12 @@ async function expectAllOnce(prefix: string, n: number) {
 for (const where of ['same-origin', 'cross-origin'] as const) {
   describe(`page exit, ${where} endpoint`, () => {
     const endpoint = () => (where === 'same-origin' ? site.sameOriginEndpoint : site.receiver.url);
-    const open = async (path = '/exit.html') => {
+    const open = async (path = '/exit.html', query = '') => {
       // One context per test, left open: closing a context (not just a tab) cancels its
       // requests in flight, which no real tab close does.
       const page = await (await browser.newContext()).newPage();
       const problems = collectPageProblems(page);
-      await page.goto(`${site.page.url}${path}?endpoint=${encodeURIComponent(endpoint())}`);
+      await page.goto(`${site.page.url}${path}?endpoint=${encodeURIComponent(endpoint())}${query}`);
       return { page, problems };
     };
 
@@ -111,6 +111,28 @@ for (const where of ['same-origin', 'cross-origin'] as const) {
         await page.close();
       });
     }
+
+    it('400 spans, more than the 64 KiB exit budget: the spans that fit fill it, the rest come with the next page view', async () => {
+      const { page, problems } = await open('/exit.html', '&only=spans');
+      await page.evaluate((url) => {
+        (window as any).makeSpans(400, 'fill-');
+        location.href = url;
+      }, `${site.page.url}/blank.html`);
+      await site.receiver.waitForSpans((s) => s.length > 0, 10_000).catch(() => {});
+      await new Promise((r) => setTimeout(r, 500));
+      const bytes = site.receiver.requests.filter((r) => r.method === 'POST').reduce((n, r) => n + r.bytes, 0);
+      const first = names('fill-').length;
+      // A span here is about 300 bytes: the budget is used to within two of them.
+      expect(bytes).toBeLessThanOrEqual(KIB64);
+      expect(bytes).toBeGreaterThan(KIB64 - 600);
+      expect(first).toBeGreaterThan(150);
+      expect(first).toBeLessThan(400);
+      // The next page view of the site sends the rest from storage.
+      await page.goto(`${site.page.url}/exit.html?only=spans&delay=200&endpoint=${encodeURIComponent(endpoint())}`);
+      await expectAllOnce('fill-', 400);
+      expect(problems.errors).toEqual([]);
+      await page.close();
+    });
 
     it('200 spans, then the page is closed with runBeforeUnload: all 200 arrive', async () => {
       const { page } = await open();

@@ -535,6 +535,32 @@ describe('ExportPipeline: flush, drain, requeue, shutdown', () => {
     expect(p.stats().dropped.export_failed).toBe(1);
   });
 
+  it('cut: the spans whose body fits the bytes left, and the rest with the drop report', () => {
+    const { transport } = fakeTransport();
+    const p = pipeline(transport);
+    p.drops.add('queue_full', 2);
+    const made = [span(100), span(100), span(100), span(100)];
+    made.forEach((s) => p.enqueue(s));
+    const [batch] = p.drain();
+    expect(reportIn(batch.body)).toBeDefined();
+    const whole = new TextEncoder().encode(batch.body).length;
+    expect(p.cut(batch, whole)).toEqual([batch, undefined]);
+    // Room for the first two spans, one byte short of the third.
+    const b = new BodyBuilder();
+    batch.items.slice(0, 3).forEach((i) => b.add(i));
+    const [head, tail] = p.cut(batch, b.bytes - 1);
+    expect(namesIn(head!.body)).toEqual(made.slice(0, 2).map((s) => s.name));
+    expect(new TextEncoder().encode(head!.body).length).toBeLessThanOrEqual(b.bytes - 1);
+    expect(head!.report).toBeUndefined();
+    expect(namesIn(tail!.body)).toEqual(made.slice(2).map((s) => s.name));
+    expect(tail!.report).toEqual(batch.report);
+    expect(reportIn(tail!.body)).toMatchObject({ 'tracelet.dropped.queue_full': 2 });
+    // Not even one span fits: all of it stays.
+    expect(p.cut(batch, 50)).toEqual([undefined, batch]);
+    p.settleExternal(head!, { kind: 'ok' });
+    expect(p.stats().exported).toBe(2);
+  });
+
   it('shutdown flushes, counts leftovers as shutdown, and drops later spans', async () => {
     const { transport, bodies } = fakeTransport((_b, call) => (call === 0 ? { kind: 'retry', afterMs: 60_000 } : { kind: 'ok' }));
     const p = pipeline(transport, { maxExportBatchSize: 2 });
