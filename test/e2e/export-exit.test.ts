@@ -136,6 +136,20 @@ for (const where of ['same-origin', 'cross-origin'] as const) {
       await page.close();
     });
 
+    it('400 spans, then the page is hidden but not left: what fits the budget leaves by beacon, the rest by fetch, all once', async () => {
+      const { page, problems } = await open('/exit.html', '&only=spans');
+      await page.evaluate(() => {
+        (window as any).makeSpans(400, 'hidden-');
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+        document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+      });
+      await expectAllOnce('hidden-', 400);
+      expect(site.receiver.requests.filter((r) => r.method === 'POST').length).toBeGreaterThanOrEqual(3);
+      expect(await page.evaluate(() => (window as any).agent.stats())).toMatchObject({ exported: 400, queued: 0 });
+      expect(problems.errors).toEqual([]);
+      await page.close();
+    });
+
     it('200 spans, then the page is closed with runBeforeUnload: all 200 arrive', async () => {
       const { page } = await open('/exit.html', '&only=spans');
       await page.evaluate(() => (window as any).makeSpans(200, 'close-'));

@@ -263,12 +263,17 @@ describe('sendBeacon refusing, storage throwing', () => {
     // Hidden, not left: the exit path runs (beacon refused, keepalive fetch hangs) and the page lives on.
     await page.evaluate(() => {
       Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
-      document.dispatchEvent(new Event('visibilitychange'));
+      // The browser's own visibilitychange bubbles to window, where tracelet listens.
+      document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
     });
     await page.waitForTimeout(200);
     const after = await stats(page);
     const total = (s: any) => s.exported + s.queued + Object.values(s.dropped as Record<string, number>).reduce((a, b) => a + b, 0);
     expect(total(after)).toBe(total(before));
+    // The exit path ran: every queued span was handed to the browser (a keepalive fetch, as
+    // the beacon was refused), whose fate the page cannot see.
+    expect(after.queued).toBe(0);
+    expect(after.exported).toBe(before.exported + before.queued);
     await pageWorks(page, 'broken-works');
     expect(await seen(page)).toEqual({ errors: [], rejections: [], violations: [] });
     expect(problems.errors).toEqual([]);
