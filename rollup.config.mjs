@@ -21,10 +21,22 @@ const external = (id) => Object.keys(pkg.dependencies).some((d) => id === d || i
 const browser = () => [resolve({ browser: true }), commonjs(), ts()];
 
 export default [
-  // <script> tag: everything inside, global `Tracelet`.
+  // <script> tag, stage one: the loader (about a kilobyte). It sets the global `Tracelet` itself.
   {
     input: 'src/script.ts',
-    output: { file: 'dist/tracelet.min.js', format: 'iife', name: 'Tracelet', sourcemap: true, plugins: [minifyClosed()] },
+    output: { file: 'dist/tracelet.min.js', format: 'iife', sourcemap: true, plugins: [minify(false)] },
+    plugins: browser(),
+  },
+  // Stage two: the agent, added by the loader when the page is idle.
+  {
+    input: 'src/script.agent.ts',
+    output: { file: 'dist/tracelet.agent.min.js', format: 'iife', sourcemap: true, plugins: [minifyClosed()] },
+    plugins: browser(),
+  },
+  // Loader and agent in one eager file, for a single request.
+  {
+    input: 'src/script.bundle.ts',
+    output: { file: 'dist/tracelet.bundle.min.js', format: 'iife', name: 'Tracelet', sourcemap: true, plugins: [minifyClosed()] },
     plugins: browser(),
   },
   // The opt-in Zone build for a script tag.

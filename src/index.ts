@@ -1,4 +1,24 @@
-export { init, getAgent, type Agent } from './browser/init';
+import { boot, initWith, type Tracelet } from './browser/loader/api';
+import type { BrowserOptions } from './browser/options';
+
+export { getAgent, onReady, type Tracelet } from './browser/loader/api';
+export type { Agent } from './browser/agent/types';
 export type { BrowserOptions as Options } from './browser/options';
 export type { Stats, DropReason } from './core/stats';
 export { ConfigError } from './core/config';
+
+/**
+ * Starts tracing the page in two stages: what runs now is the loader's capture (fetch,
+ * XHR, errors, route changes); the agent comes by a dynamic `import()` — its own chunk in
+ * the app's bundle — when the page is idle, and adopts what was captured.
+ */
+export function init(options: BrowserOptions): Tracelet {
+  return initWith(options, () =>
+    import('./browser/agent/start').then(
+      (m) => boot((h) => m.startAgent(h)),
+      () => {
+        // The chunk did not load: the loader keeps delivering at exit.
+      },
+    ),
+  );
+}

@@ -1,10 +1,21 @@
-import { init } from './browser/init';
+import { boot, getAgent, initWith, onReady, type Tracelet } from './browser/loader/api';
+import type { BrowserOptions } from './browser/options';
+import { agentSrc, scriptAgentLoader } from './browser/loader/index';
 import { optionsFromScriptTag } from './browser/scriptTag';
 
-// The API for app spans, so a script-tag page needs no second copy of it.
-export { context, trace } from '@opentelemetry/api';
-export { init, getAgent } from './browser/init';
-
+/*
+ * The script tag's loader: about a kilobyte that captures from its first run and loads the
+ * agent (tracelet.agent.min.js beside it, or data-agent-src) when the page is idle.
+ */
+const w = window as unknown as { Tracelet?: object };
 // `document.currentScript` is only set while this classic script first runs.
-const fromTag = typeof document !== 'undefined' ? optionsFromScriptTag(document.currentScript) : undefined;
-if (fromTag) init(fromTag);
+const script = document.currentScript as HTMLScriptElement | null;
+const fromTag = optionsFromScriptTag(script);
+let api = w.Tracelet as { init(o: BrowserOptions): Tracelet } | undefined;
+if (!api) {
+  const load = scriptAgentLoader(agentSrc(script), script?.nonce);
+  const own = { init: (o: BrowserOptions) => initWith(o, load), onReady, getAgent, __boot: boot };
+  api = w.Tracelet = own;
+}
+// A second loader tag starts nothing of its own: its options go to the first (which warns).
+if (fromTag) api.init(fromTag);

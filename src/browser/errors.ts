@@ -1,5 +1,6 @@
-import { context, SpanStatusCode, type Tracer } from '@opentelemetry/api';
-import { listen } from './lib/listen';
+import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { startAdopted } from './agent/adopt';
+import type { ErrorRecord } from './loader/hub';
 
 /** The same error is recorded at most this often per window… */
 const MAX_PER_WINDOW = 3;
@@ -25,21 +26,21 @@ function describe(reason: unknown): { type: string; message: string; stack?: str
 }
 
 /**
- * `error` and `unhandledrejection` on window become spans named `exception` with status
- * ERROR and an `exception` event, in the active trace if any. The same error repeating
- * is recorded at most 3 times a minute; the next record carries `exception.suppressed_count`.
+ * The loader's `error` and `unhandledrejection` records become spans named `exception` with
+ * status ERROR and an `exception` event, in the trace they happened in. The same error
+ * repeating is recorded at most 3 times a minute; the next record carries
+ * `exception.suppressed_count`.
  */
-export function instrumentErrors(tracer: Tracer, onSuppressed: (n: number) => void): () => void {
+export function adoptErrors(tracer: Tracer, onSuppressed: (n: number) => void): (r: ErrorRecord) => void {
   const seen = new Map<string, Seen>();
 
-  const record = (kind: 'error' | 'unhandledrejection', reason: unknown, fallbackMessage?: string) => {
-    const d = describe(reason ?? fallbackMessage);
-    const key = kind + '|' + d.type + '|' + d.message + '|' + (d.stack ?? '').split('\n', 2)[1];
-    const now = Date.now();
+  return (r) => {
+    const d = describe(r.r);
+    const key = r.k + '|' + d.type + '|' + d.message + '|' + (d.stack ?? '').split('\n', 2)[1];
     let s = seen.get(key);
-    if (!s || now - s.start > WINDOW_MS) {
+    if (!s || r.s - s.start > WINDOW_MS) {
       if (!s && seen.size >= MAX_KEYS) seen.delete(seen.keys().next().value as string);
-      s = { start: now, count: 0, suppressed: s?.suppressed ?? 0 };
+      s = { start: r.s, count: 0, suppressed: s?.suppressed ?? 0 };
       seen.set(key, s);
     }
     if (++s.count > MAX_PER_WINDOW) {
@@ -47,26 +48,21 @@ export function instrumentErrors(tracer: Tracer, onSuppressed: (n: number) => vo
       onSuppressed(1);
       return;
     }
-    const span = tracer.startSpan('exception', { attributes: { 'exception.type': d.type, 'tracelet.error.source': kind } }, context.active());
-    span.addEvent('exception', {
-      'exception.type': d.type,
-      'exception.message': d.message,
-      ...(d.stack ? { 'exception.stacktrace': d.stack } : {}),
-    });
+    const span = startAdopted(tracer, 'exception', { startTime: r.s, attributes: { 'exception.type': d.type, 'tracelet.error.source': r.k } }, r);
+    span.addEvent(
+      'exception',
+      {
+        'exception.type': d.type,
+        'exception.message': d.message,
+        ...(d.stack ? { 'exception.stacktrace': d.stack } : {}),
+      },
+      r.s,
+    );
     if (s.suppressed) {
       span.setAttribute('exception.suppressed_count', s.suppressed);
       s.suppressed = 0;
     }
     span.setStatus({ code: SpanStatusCode.ERROR, message: d.message });
-    span.end();
+    span.end(r.s);
   };
-
-  const stops = [
-    listen('error', (e) => {
-      // Resource load errors (img, script) arrive here without an Error: not exceptions.
-      if (e instanceof ErrorEvent) record('error', e.error, e.message);
-    }),
-    listen('unhandledrejection', (e) => record('unhandledrejection', e.reason)),
-  ];
-  return () => stops.forEach((s) => s());
 }

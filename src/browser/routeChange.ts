@@ -1,60 +1,25 @@
-import type { Tracer } from '@opentelemetry/api';
-import { listen } from './lib/listen';
-
-type Trigger = 'pushState' | 'replaceState' | 'popstate' | 'hashchange' | 'push' | 'replace' | 'traverse' | 'reload';
-
-interface NavigationLike extends EventTarget {
-  currentEntry?: { url?: string | null } | null;
-}
+import { ROOT_CONTEXT, type Tracer } from '@opentelemetry/api';
+import type { RouteRecord } from './loader/hub';
 
 /**
- * A `route_change` span for each same-document URL change, with the old URL in
- * `tracelet.route.from`, the new one in `url.full` and the cause in
- * `tracelet.route.trigger`. Where the Navigation API exists it sees every kind of change
- * (push, replace, traverse, hash) in one place; elsewhere history methods are wrapped and
- * popstate/hashchange listened to.
+ * A `route_change` span for each same-document URL change the loader saw (loader/routes.ts),
+ * with the old URL in `tracelet.route.from`, the new one in `url.full` and the cause in
+ * `tracelet.route.trigger`. It starts a trace of its own: the page's server trace ends with
+ * the first route change.
  */
-export function instrumentRouteChanges(tracer: Tracer, onChange: () => void = () => {}): () => void {
-  let last = location.href;
-  let active = true;
-  const record = (trigger: Trigger) => {
-    const url = location.href;
-    if (!active || url === last) return;
-    const span = tracer.startSpan('route_change', {
-      attributes: { 'url.full': url, 'tracelet.route.from': last, 'tracelet.route.trigger': trigger, 'url.path': location.pathname },
-    });
-    last = url;
-    span.end();
+export function adoptRouteChanges(tracer: Tracer, onChange: () => void): (r: RouteRecord) => void {
+  return (r) => {
     onChange();
-  };
-
-  const nav = (globalThis as { navigation?: NavigationLike }).navigation;
-  if (nav && typeof nav.addEventListener === 'function') {
-    const stop = listen(
-      'currententrychange' as keyof WindowEventMap,
-      (e: Event) => record(((e as Event & { navigationType?: Trigger }).navigationType ?? 'push') as Trigger),
-      nav,
-    );
-    return () => {
-      active = false;
-      stop();
-    };
-  }
-
-  // The wrappers stay when stopped (another script may have wrapped them since); they go quiet.
-  const wrap = (name: 'pushState' | 'replaceState') => {
-    const original = history[name];
-    history[name] = function (this: History, ...args: Parameters<History['pushState']>) {
-      const r = original.apply(this, args);
-      record(name);
-      return r;
-    };
-  };
-  wrap('pushState');
-  wrap('replaceState');
-  const stops = [listen('popstate', () => record('popstate')), listen('hashchange', () => record('hashchange'))];
-  return () => {
-    active = false;
-    stops.forEach((s) => s());
+    const to = new URL(r.to);
+    tracer
+      .startSpan(
+        'route_change',
+        {
+          startTime: r.s,
+          attributes: { 'url.full': r.to, 'tracelet.route.from': r.from, 'tracelet.route.trigger': r.how, 'url.path': to.pathname },
+        },
+        ROOT_CONTEXT,
+      )
+      .end(r.s);
   };
 }

@@ -53,12 +53,14 @@ function attribution(m: AnyMetric): Attributes {
  * LCP, INP, CLS, FCP and TTFB (web-vitals attribution build), each a span named after the
  * metric. Timed metrics span from navigation start (INP: from the interaction) to the
  * value; CLS, unitless, is a point in time. web-vitals reports final LCP, CLS and INP
- * values when the page is hidden, before the exit flush runs.
+ * values when the page is hidden, before the exit flush runs. The agent starts after the
+ * load event: the values come from the browser's buffered entries.
  */
-export function instrumentWebVitals(tracer: Tracer): () => void {
+export function instrumentWebVitals(tracer: Tracer, sentByLoader: readonly string[] = []): () => void {
   let active = true;
   const report = (m: AnyMetric) => {
-    if (!active) return;
+    // A visit hidden before the agent came: the loader already sent these values.
+    if (!active || sentByLoader.includes(m.name)) return;
     const origin = performance.timeOrigin;
     let start = origin;
     let end = origin + m.value;

@@ -5,8 +5,8 @@ import { launchChromium, collectPageProblems } from '../support/chromium';
 import { startApi, startSite, type Site } from '../support/site';
 import { htmlTemplate } from '../support/template';
 import type { ReceivedSpan } from '../support/otlpReceiver';
-import { bundleApp } from '../support/bundle';
-import { serveStatic } from '../support/http';
+import { appRoutes, bundleApp } from '../support/bundle';
+import { serveStatic, type Handler } from '../support/http';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 const CLIENT = 3; // OTLP SpanKind
@@ -19,10 +19,12 @@ let third: Awaited<ReturnType<typeof startApi>>;
 beforeAll(async () => {
   api = await startApi({ allowTraceHeaders: true });
   third = await startApi({ allowTraceHeaders: false });
-  const app = serveStatic(await bundleApp(resolve(FIXTURES, 'esm-app.js')));
+  const dir = await bundleApp(resolve(FIXTURES, 'esm-app.js'));
+  const app = serveStatic(dir);
+  const routes = await appRoutes(dir, '/app/', (f) => ((req, res, body) => app({ ...req, url: '/' + f } as typeof req, res, body)) as Handler);
   site = await startSite(FIXTURES, {
     '/agent.html': htmlTemplate(resolve(FIXTURES, 'agent.html'), () => ({ ENDPOINT: site.receiver.url, PROPAGATE: api.url })),
-    '/app/app.js': (req, res, body) => app({ ...req, url: '/app.js' } as typeof req, res, body),
+    ...routes,
   });
   browser = await launchChromium();
 });
@@ -44,7 +46,7 @@ describe('script tag in Chromium', () => {
     const problems = collectPageProblems(page);
     await page.goto(`${site.page.url}/agent.html?api=${encodeURIComponent(api.url)}&third=${encodeURIComponent(third.url)}`);
     expect(await page.evaluate(() => (window as any).callsDone)).toEqual([200, 200, 200, 200, 200]);
-    await page.evaluate(() => (window as any).Tracelet.getAgent().flush());
+    await page.evaluate(() => new Promise((r) => (window as any).Tracelet.onReady((a: any) => a.flush().then(r))));
 
     const spans = await site.receiver.waitForSpans(
       (s) => s.some((x) => x.name === 'documentLoad') && s.filter((x) => x.kind === CLIENT).length >= 5,
@@ -75,7 +77,7 @@ describe('script tag in Chromium', () => {
         'http.response.status_code': 200,
         'server.address': '127.0.0.1',
       });
-      expect(traceparentOf(api.seen, path)).toBe(`00-${span.traceId}-${span.spanId}-03`);
+      expect(traceparentOf(api.seen, path)).toBe(`00-${span.traceId}-${span.spanId}-01`);
     }
 
     // The third origin: spans recorded, but it never sees a trace id nor a preflight.
@@ -128,7 +130,7 @@ describe('requests in a row, in Chromium', () => {
     expect(observersMade).toBeLessThanOrEqual(1);
     // XHR spans end 300 ms after their load event (the instrumentation's own wait).
     await page.waitForTimeout(600);
-    await page.evaluate(() => (window as any).Tracelet.getAgent().flush());
+    await page.evaluate(() => new Promise((r) => (window as any).Tracelet.onReady((a: any) => a.flush().then(r))));
     const inRow = (s: ReceivedSpan[]) => s.filter((x) => x.kind === CLIENT && /\/same-origin\.json\?[fx]=\d$/.test(String(x.attributes['url.full'])));
     const spans = inRow(await site.receiver.waitForSpans((s) => inRow(s).length >= 20));
     expect(spans).toHaveLength(20);
@@ -161,7 +163,7 @@ describe('ESM entry bundled into an app, in Chromium', () => {
     expect(checkout.attributes['cart.items']).toBe(3);
     expect(checkout.resource['service.name']).toBe('esm-app');
     const client = spans.find((s) => s.kind === CLIENT && s.attributes['url.full'] === api.url + '/api/esm')!;
-    expect(traceparentOf(api.seen, '/api/esm')).toBe(`00-${client.traceId}-${client.spanId}-03`);
+    expect(traceparentOf(api.seen, '/api/esm')).toBe(`00-${client.traceId}-${client.spanId}-01`);
     expect(site.receiver.rejected).toEqual([]);
     expect(problems.errors).toEqual([]);
     await page.close();

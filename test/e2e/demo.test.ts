@@ -205,7 +205,7 @@ describe('npm run demo', () => {
     // Leave the page the way a user would: by its link to the trace view. The agent sends
     // what is queued at pagehide; the flush just makes sure the fetch spans ended first.
     await page.waitForTimeout(500);
-    await page.evaluate(() => (window as any).Tracelet.getAgent().flush());
+    await page.evaluate(() => new Promise((r) => (window as any).Tracelet.onReady((a: any) => a.flush().then(r))));
     await Promise.all([page.waitForURL(urls.view), page.click('#view-link')]);
 
     const row = page.locator('#trace-list tr[data-root-name="checkout"][data-services*="shop-web"][data-services*="shop-edge"][data-services*="shop-origin"]');

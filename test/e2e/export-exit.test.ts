@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { launchChromium, collectPageProblems } from '../support/chromium';
+import { launchChromium, collectPageProblems, gotoWithAgent } from '../support/chromium';
 import { startSite, type Site } from '../support/site';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
@@ -66,7 +66,7 @@ for (const where of ['same-origin', 'cross-origin'] as const) {
       // requests in flight, which no real tab close does.
       const page = await (await browser.newContext()).newPage();
       const problems = collectPageProblems(page);
-      await page.goto(`${site.page.url}${path}?endpoint=${encodeURIComponent(endpoint())}${query}`);
+      await gotoWithAgent(page, `${site.page.url}${path}?endpoint=${encodeURIComponent(endpoint())}${query}`);
       return { page, problems };
     };
 
@@ -130,7 +130,7 @@ for (const where of ['same-origin', 'cross-origin'] as const) {
       expect(first).toBeGreaterThan(150);
       expect(first).toBeLessThan(400);
       // The next page view of the site sends the rest from storage.
-      await page.goto(`${site.page.url}/exit.html?only=spans&delay=200&endpoint=${encodeURIComponent(endpoint())}`);
+      await gotoWithAgent(page, `${site.page.url}/exit.html?only=spans&delay=200&endpoint=${encodeURIComponent(endpoint())}`);
       await expectAllOnce('fill-', 400);
       expect(problems.errors).toEqual([]);
       await page.close();
@@ -163,7 +163,7 @@ describe('back/forward cache', () => {
   it('a page restored from the bfcache resumes exporting, and nothing is lost or doubled', async () => {
     const page = await (await browser.newContext()).newPage();
     const problems = collectPageProblems(page);
-    await page.goto(`${site.page.url}/bfcache.html?delay=200&endpoint=${encodeURIComponent(site.receiver.url)}`);
+    await gotoWithAgent(page, `${site.page.url}/bfcache.html?delay=200&endpoint=${encodeURIComponent(site.receiver.url)}`);
     await page.evaluate(() => {
       (window as any).restored = false;
       addEventListener('pageshow', (e) => ((window as any).restored ||= e.persisted));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, collectPageProblems } from '../support/chromium';
+import { launchChromium, collectPageProblems, gotoWithAgent } from '../support/chromium';
 import { startSite, type Site } from '../support/site';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
@@ -22,7 +22,7 @@ beforeEach(() => site.receiver.reset());
 async function open(endpoint: string, delay = 100, extra = ''): Promise<{ page: Page; problems: { errors: string[] } }> {
   const page = await (await browser.newContext()).newPage();
   const problems = collectPageProblems(page);
-  await page.goto(`${site.page.url}/exit.html?delay=${delay}&endpoint=${encodeURIComponent(endpoint)}${extra}`);
+  await gotoWithAgent(page, `${site.page.url}/exit.html?delay=${delay}&endpoint=${encodeURIComponent(endpoint)}${extra}`);
   return { page, problems };
 }
 

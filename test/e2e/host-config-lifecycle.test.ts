@@ -156,7 +156,8 @@ describe('lifecycle', () => {
       await (await fetch('/echo?c=twice')).text();
       await new Promise((r) => setTimeout(r, 400));
       await a.flush();
-      return { same: a === b && b === c && T.getAgent() === a, enabled: a.enabled };
+      const agent = await new Promise((r) => a.onReady(r));
+      return { same: a === b && b === c && T.getAgent() === agent, enabled: a.enabled };
     }, site.sameOriginEndpoint);
     expect(out).toEqual({ same: true, enabled: true });
     expect(logged.filter((m) => m.type === 'warning' && m.text.includes('tracelet'))).toHaveLength(2);
@@ -176,7 +177,7 @@ describe('lifecycle', () => {
     await page.addScriptTag({ url: '/dist/tracelet.min.js' });
     await page.evaluate((endpoint) => (window as any).Tracelet.init({ serviceName: 'late', endpoint }), site.sameOriginEndpoint);
     await page.waitForTimeout(300);
-    await page.evaluate(() => (window as any).Tracelet.getAgent().flush());
+    await page.evaluate(() => new Promise((r) => (window as any).Tracelet.onReady((a: any) => a.flush().then(r))));
     const spans = await site.receiver.waitForSpans((s) => s.some((x) => x.name === 'documentLoad' && String(x.attributes['url.full'] ?? x.attributes['http.url']).includes('late')));
     const load = spans.find((x) => x.name === 'documentLoad')!;
     expect(spans.filter((x) => x.parentSpanId === load.spanId).map((x) => x.name)).toContain('documentFetch');
@@ -199,6 +200,7 @@ describe('lifecycle', () => {
           x.send();
         });
       const a = T.init({ serviceName: 'one', endpoint, scheduledDelayMillis: 60000 });
+      const agentA: any = await new Promise((r) => a.onReady(r));
       const patched = window.fetch !== originalFetch && XMLHttpRequest.prototype.open !== originalOpen;
       await (await fetch('/echo?c=life-1')).text();
       await xhr('life-1x');
@@ -223,7 +225,8 @@ describe('lifecycle', () => {
       history.pushState({}, '', '/after');
       await new Promise((r) => setTimeout(r, 400));
       await b.flush();
-      return { patched, restored, fresh: a !== b && b.enabled && T.getAgent() === b, statsA: a.stats() };
+      const agentB = await new Promise((r) => b.onReady(r));
+      return { patched, restored, fresh: a !== b && b.enabled && agentA !== agentB && T.getAgent() === agentB, statsA: agentA.stats() };
     }, site.sameOriginEndpoint);
     expect(out).toMatchObject({ patched: true, restored: true, fresh: true });
     const spans = await site.receiver.waitForSpans((s) => s.some((x) => String(x.attributes['url.full']).endsWith('c=life-2x')));
@@ -251,7 +254,7 @@ describe('attribute limits and values that cannot be encoded', () => {
     const { page, problems } = await open();
     const out = await page.evaluate(async (endpoint) => {
       const T = (window as any).Tracelet;
-      const agent = T.init({ serviceName: 'limits', endpoint, scheduledDelayMillis: 60000 });
+      const agent: any = await new Promise((r) => T.init({ serviceName: 'limits', endpoint, scheduledDelayMillis: 60000 }).onReady(r));
       const tracer = T.trace.getTracer('limits-app');
       const cyclic: any = { name: 'cyclic' };
       cyclic.self = cyclic;

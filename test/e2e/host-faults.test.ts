@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, collectPageProblems } from '../support/chromium';
+import { launchChromium, collectPageProblems, gotoWithAgent } from '../support/chromium';
 import { startSite, type Site } from '../support/site';
 import { listenOnLoopback, type LoopbackServer } from '../support/http';
 import { newEchoState, sameOriginRoutes } from './host-echo';
@@ -65,7 +65,7 @@ async function open(endpoint: string, query = '', init?: string, path = '/host-a
   if (init) await context.addInitScript(init);
   const page = await context.newPage();
   const problems = collectPageProblems(page);
-  await page.goto(`${site.page.url}${path}?endpoint=${encodeURIComponent(endpoint)}${query}`);
+  await gotoWithAgent(page, `${site.page.url}${path}?endpoint=${encodeURIComponent(endpoint)}${query}`);
   return { page, problems };
 }
 

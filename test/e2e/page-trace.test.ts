@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { launchChromium, collectPageProblems } from '../support/chromium';
+import { launchChromium, collectPageProblems, gotoWithAgent } from '../support/chromium';
 import { startSite, type Site } from '../support/site';
 import { htmlTemplate } from '../support/template';
 
@@ -43,7 +43,7 @@ describe('the page joins the trace of the server span that served it', () => {
     await page.goto(`${site.page.url}/served.html?api=${encodeURIComponent(site.page.url)}&third=${encodeURIComponent(site.page.url)}`);
     await page.evaluate(() => (window as any).callsDone.catch(() => {}));
     await page.waitForTimeout(400);
-    await page.evaluate(() => (window as any).Tracelet.getAgent().flush());
+    await page.evaluate(() => new Promise((r) => (window as any).Tracelet.onReady((a: any) => a.flush().then(r))));
     const spans = await site.receiver.waitForSpans((s) => s.some((x) => x.name === 'documentLoad') && s.filter((x) => x.kind === 3).length >= 1);
     const load = spans.find((s) => s.name === 'documentLoad')!;
     expect(load.traceId).toBe(SERVER_TRACE);
@@ -68,14 +68,14 @@ describe('Zone build', () => {
       site.receiver.reset();
       const page = await (await browser.newContext()).newPage();
       const problems = collectPageProblems(page);
-      await page.goto(`${site.page.url}/zone.html`);
+      await gotoWithAgent(page, `${site.page.url}/zone.html`);
       await page.click('#buy');
       await page.waitForFunction(() => (window as any).clicked === true);
       // The fetch span ends when its body has been read (or, unread, up to a moment later):
       // flush until both spans are in.
       const both = () => site.receiver.spans.some((x) => x.name === 'click buy') && site.receiver.spans.some((x) => x.kind === 3);
       await expect
-        .poll(async () => (await page.evaluate(() => (window as any).Tracelet.getAgent().flush()), both()), { timeout: 10_000, interval: 250 })
+        .poll(async () => (await page.evaluate(() => new Promise((r) => (window as any).Tracelet.onReady((a: any) => a.flush().then(r)))), both()), { timeout: 10_000, interval: 250 })
         .toBe(true);
       const spans = site.receiver.spans;
       const click = spans.find((s) => s.name === 'click buy')!;

@@ -79,7 +79,7 @@ describe('Web Vitals, errors, route changes, sessions and privacy in Chromium', 
     await page.evaluate(() => (window as any).throwErrors(10));
     await page.waitForTimeout(200);
     const stats = await page.evaluate(() => (window as any).Tracelet.getAgent().stats());
-    await page.evaluate(() => (window as any).Tracelet.getAgent().flush());
+    await page.evaluate(() => new Promise((r) => (window as any).Tracelet.onReady((a: any) => a.flush().then(r))));
     const spans = await site.receiver.waitForSpans((s) => s.filter((x) => x.name === 'exception').length >= 4);
     const errors = spans.filter((s) => s.name === 'exception');
     const loop = errors.filter((s) => s.events[0].attributes['exception.message'] === 'same failure in a loop');
@@ -104,7 +104,7 @@ describe('Web Vitals, errors, route changes, sessions and privacy in Chromium', 
     await page.evaluate(() => (window as any).changeRoutes());
     expect(await page.evaluate(() => (window as any).callApi())).toBe(200);
     await page.waitForTimeout(400);
-    await page.evaluate(() => (window as any).Tracelet.getAgent().flush());
+    await page.evaluate(() => new Promise((r) => (window as any).Tracelet.onReady((a: any) => a.flush().then(r))));
     const spans = await site.receiver.waitForSpans((s) => s.filter((x) => x.name === 'route_change').length >= 4 && s.some((x) => x.kind === 3));
     const routes = spans.filter((s) => s.name === 'route_change').map((s) => [s.attributes['tracelet.route.trigger'], s.attributes['tracelet.route.from'], s.attributes['url.full']]);
     const o = site.page.url;
@@ -126,7 +126,7 @@ describe('Web Vitals, errors, route changes, sessions and privacy in Chromium', 
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${site.page.url}/rum.html`);
     // documentLoad ends a moment after the load event: let the first page's arrive first.
-    const flush = () => page.evaluate(() => (window as any).Tracelet.getAgent().flush());
+    const flush = () => page.evaluate(() => new Promise((r) => (window as any).Tracelet.onReady((a: any) => a.flush().then(r))));
     await expect.poll(async () => (await flush(), site.receiver.spans.some((x) => x.name === 'documentLoad')), { timeout: 10_000 }).toBe(true);
     await page.goto(`${site.page.url}/rum.html?again`);
     await expect.poll(async () => (await flush(), site.receiver.spans.filter((x) => x.name === 'documentLoad').length), { timeout: 10_000 }).toBe(2);
@@ -149,11 +149,11 @@ describe('Web Vitals, errors, route changes, sessions and privacy in Chromium', 
     await page.goto(`${site.page.url}/rum.html`);
     expect(await page.evaluate(() => (window as any).callApi())).toBe(200);
     await page.waitForTimeout(400);
-    await page.evaluate(() => (window as any).Tracelet.getAgent().flush());
+    await page.evaluate(() => new Promise((r) => (window as any).Tracelet.onReady((a: any) => a.flush().then(r))));
     await page.goto(`${site.page.url}/blank.html`);
     await page.waitForTimeout(500);
     rate = '1';
     expect(site.receiver.spans).toEqual([]);
-    expect(seen[0]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-02$/);
+    expect(seen[0]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
   });
 });

@@ -71,7 +71,7 @@ describe('browser → edge → origin in one trace', () => {
     await page.goto(`${edgeUrl}/stitch.html`);
     expect(await page.evaluate(() => (window as any).apiDone)).toBe(200);
     await page.waitForTimeout(400);
-    await page.evaluate(() => (window as any).Tracelet.getAgent().flush());
+    await page.evaluate(() => new Promise((r) => (window as any).Tracelet.onReady((a: any) => a.flush().then(r))));
 
     const spans = await receiver.waitForSpans(
       (s) => s.some((x) => x.name === 'documentLoad') && s.filter((x) => x.kind === SERVER).length >= 2 && s.filter((x) => x.kind === CLIENT).length >= 3,

@@ -54,3 +54,12 @@ export function collectPageProblems(page: Page): { errors: string[] } {
   page.on('crash', () => errors.push('page crashed'));
   return { errors };
 }
+
+/**
+ * Opens `url` and waits until tracelet's agent runs: the script tag's loader adds it after
+ * the load event, when the page is idle.
+ */
+export async function gotoWithAgent(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForFunction(() => (window as any).Tracelet?.getAgent?.(), undefined, { timeout: 15_000 });
+}

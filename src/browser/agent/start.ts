@@ -1,0 +1,207 @@
+import { context, propagation, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { emptyResource } from '@opentelemetry/resources';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { StackContextManager } from '@opentelemetry/sdk-trace-web';
+import { MAX_STRING_LENGTH } from '../../core/otlp';
+import { ExportPipeline } from '../../core/pipeline';
+import { PipelineSpanProcessor } from '../../core/processor';
+import { W3CPropagator } from '../../core/propagation';
+import { resourceAttributes } from '../../core/resource';
+import { ParentOrRootSampler } from '../../core/sampler';
+import type { Stats } from '../../core/stats';
+import { instrumentDocumentLoad } from '../documentLoad';
+import { adoptErrors } from '../errors';
+import { PageContextManager } from '../lib/pageContext';
+import type { ErrorRecord, Hub, LoaderRecord, RequestRecord, RouteRecord } from '../loader/hub';
+import { parseBrowserOptions, type BrowserConfig } from '../options';
+import { exposePageTraceparent, pageTraceparent } from '../pageTraceparent';
+import { watchPageExit } from '../pageExit';
+import { adoptRequests } from '../requests';
+import { adoptRouteChanges } from '../routeChange';
+import { Session } from '../session';
+import { browserTransport } from '../transport';
+import { instrumentWebVitals } from '../webVitals';
+import { idGenerator } from './adopt';
+import type { Agent } from './types';
+
+/** How long `flush()` lets requests still reading their body end at their entry. */
+const FLUSH_WAIT_MS = 1000;
+
+/** What the build adds: the Zone build passes its context manager. */
+export interface StartExtras {
+  contextManager?: ContextManager;
+}
+
+const NOOP_STATS: Stats = {
+  exported: 0,
+  queued: 0,
+  dropped: { queue_full: 0, too_large: 0, export_failed: 0, storage_full: 0, stale: 0, shutdown: 0 },
+};
+
+function noopAgent(): Agent {
+  return {
+    tracer: trace.getTracer('tracelet'),
+    flush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+    stats: () => ({ ...NOOP_STATS, dropped: { ...NOOP_STATS.dropped }, errorsSuppressed: 0 }),
+    enabled: false,
+  };
+}
+
+/** What the agent does with each kind of loader record. */
+type Adopters = { [K in LoaderRecord['k']]?: (r: Extract<LoaderRecord, { k: K }>) => void };
+
+/**
+ * The browser features the agent runs, by their `instrumentations` option name: the loader
+ * captures fetch, xhr, errors and route changes (loader/index.ts); the agent turns those
+ * records into spans, and records the page load and the Web Vitals from the browser's
+ * buffered entries.
+ */
+interface FeatureContext {
+  h: Hub;
+  tracer: Tracer;
+  config: BrowserConfig;
+  adopt: Adopters;
+  stops: (() => void)[];
+  otel: Instrumentation[];
+  pageContext: PageContextManager;
+  suppressed: (n: number) => void;
+  settle: (() => void)[];
+  drain: ((ms: number) => Promise<void>)[];
+}
+const FEATURES: Record<keyof BrowserConfig['instrumentations'], (f: FeatureContext) => void> = {
+  // An exit before the agent came already sent the page load: not again.
+  documentLoad: (f) => !f.h.sent.doc && f.otel.push(instrumentDocumentLoad()),
+  fetch: (f) => requests(f, 'fetch'),
+  xhr: (f) => requests(f, 'xmlhttprequest'),
+  webVitals: (f) => f.stops.push(instrumentWebVitals(f.tracer, f.h.sent.vitals)),
+  errors: (f) => (f.adopt.error = f.adopt.unhandledrejection = adoptErrors(f.tracer, f.suppressed)),
+  routeChanges: (f) => (f.adopt.route = adoptRouteChanges(f.tracer, () => f.pageContext.leavePage())),
+};
+
+/** fetch and XHR share one adopter (and its one Resource Timing observer). */
+function requests(f: FeatureContext, kind: RequestRecord['k']) {
+  let r = (f as { requests?: ReturnType<typeof adoptRequests> }).requests;
+  if (!r) {
+    r = (f as { requests?: ReturnType<typeof adoptRequests> }).requests = adoptRequests(f.tracer);
+    f.stops.push(r.stop);
+    f.settle.push(r.settle);
+    f.drain.push((ms) => r!.drain(ms));
+  }
+  f.adopt[kind] = r.take;
+}
+
+/**
+ * Stage two: the full agent on the OpenTelemetry SDK. Validates the options (a bad one:
+ * one console error, capture stops, an agent that does nothing), then adopts what the
+ * loader captured and everything it captures from now on.
+ */
+export function startAgent(h: Hub, extras: StartExtras = {}): Agent {
+  let config: BrowserConfig;
+  try {
+    config = parseBrowserOptions(h.o, location.href);
+  } catch (e) {
+    console.error((e as Error)?.message ?? e);
+    h.on = false;
+    h.stops.forEach((s) => s());
+    return noopAgent();
+  }
+  const transport = browserTransport(config.endpoint, config.headers);
+  // Sampling is decided once per visit (the loader read or began it), recorded whole or not at all.
+  const session = new Session(config.sampleRate);
+  // session.id and page_view.id sit on the resource: said once per request, not per span.
+  const resourceFor = (sessionId: string) =>
+    resourceAttributes(config, { 'user_agent.original': navigator.userAgent, 'session.id': sessionId, 'page_view.id': h.pv });
+  let sessionId: string | undefined;
+  /** Every span is activity; a renewed session gets its own resource. */
+  const activity = () => {
+    const id = session.current().id;
+    if (id !== sessionId) pipeline.setResource(resourceFor((sessionId = id)));
+  };
+  const pipeline = new ExportPipeline({
+    resource: () => resourceFor((sessionId = session.current().id)),
+    transport,
+    maxQueueSize: config.maxQueueSize,
+    maxExportBatchSize: config.maxExportBatchSize,
+    scheduledDelayMillis: config.scheduledDelayMillis,
+    redactUrl: config.redactUrl,
+    // One span per export until a cross-origin collector first answers (see BrowserTransport).
+    sendLimit: () => (transport.answered ? Infinity : 1),
+  });
+  if (h.n) pipeline.drops.add('queue_full', h.n);
+  // Registered by hand: WebTracerProvider.register() bundles the stock propagators. The
+  // pipeline has its own resource: the SDK's default one is not built.
+  const provider = new BasicTracerProvider({
+    resource: emptyResource(),
+    idGenerator,
+    sampler: new ParentOrRootSampler(() => session.current().sampled),
+    spanProcessors: [new PipelineSpanProcessor(pipeline, [activity])],
+    spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },
+  });
+  // documentLoad, and spans started with no active span until the first route change,
+  // become children of the server span that served this page.
+  const pageContext = new PageContextManager(extras.contextManager ?? new StackContextManager(), h.pg ? pageTraceparent() : undefined);
+  trace.setGlobalTracerProvider(provider);
+  propagation.setGlobalPropagator(new W3CPropagator());
+  context.setGlobalContextManager(pageContext.enable());
+  exposePageTraceparent();
+
+  const tracer = provider.getTracer('tracelet');
+  let errorsSuppressed = 0;
+  const f: FeatureContext = {
+    h,
+    tracer,
+    config,
+    adopt: {},
+    stops: [],
+    otel: [],
+    pageContext,
+    suppressed: (n) => (errorsSuppressed += n),
+    settle: [],
+    drain: [],
+  };
+  for (const name of Object.keys(FEATURES) as (keyof typeof FEATURES)[]) if (config.instrumentations[name]) FEATURES[name](f);
+  for (const i of f.otel) {
+    i.setTracerProvider(provider);
+    i.enable();
+    f.stops.push(() => i.disable());
+  }
+
+  // From now on the loader's wrappers run under the active span, and hand records here.
+  h.parent = () => {
+    const sc = trace.getSpanContext(context.active());
+    return sc ? { t: sc.traceId, p: sc.spanId, f: sc.traceFlags } : undefined;
+  };
+  const take = (r: LoaderRecord) => {
+    try {
+      (f.adopt[r.k] as ((r: LoaderRecord) => void) | undefined)?.(r);
+    } catch {
+      // A record the agent cannot read must never reach the page.
+    }
+  };
+  // Requests still in flight come through the sink when they end.
+  for (const r of h.q.splice(0)) if (!('i' in r) || r.e) take(r);
+  h.sink = take;
+  const settle = () => f.settle.forEach((s) => s());
+  f.stops.push(watchPageExit(pipeline, transport, 'tracelet:' + config.endpoint, settle));
+
+  const agent: Agent = {
+    tracer,
+    // Requests whose body is still being read get a moment to end at their responseEnd.
+    flush: () => Promise.all(f.drain.map((d) => d(FLUSH_WAIT_MS))).then(() => pipeline.flush()),
+    stats: () => ({ ...pipeline.stats(), errorsSuppressed }),
+    enabled: true,
+    async shutdown() {
+      f.stops.forEach((stop) => stop());
+      h.sink = h.parent = undefined;
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    },
+  };
+  return agent;
+}
+
+export type { ErrorRecord, RouteRecord };

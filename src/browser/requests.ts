@@ -1,0 +1,110 @@
+import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import type { RequestRecord } from './loader/hub';
+import { startAdopted } from './agent/adopt';
+import { watchResource } from './lib/resources';
+
+/*
+ * fetch and XHR spans, from the loader's records: the one wrapper of each is the loader's
+ * (see loader/fetch.ts, loader/xhr.ts), so the page's call costs only what the loader does.
+ * The span is built here, off the page's call: a CLIENT span with the semantic conventions'
+ * HTTP attributes, ended at its Resource Timing entry's responseEnd with the entry's timing
+ * as events. Chromium adds a fetch's entry once the page has read the body to its end; a
+ * body the page does not read, cancels (WebKit then makes no entry at all) or streams for
+ * longer than MAX_WAIT_MS gets none in time, and its span ends at the response headers.
+ */
+
+/** How long a request's entry is waited for after its headers. */
+const MAX_WAIT_MS = 5000;
+/** How often the requests waiting for an entry are looked at (one timer for all). */
+const CHECK_MS = 1000;
+/** Methods the semantic conventions name; any other becomes `_OTHER`. */
+const KNOWN_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
+/** Resource Timing marks that become span events, in order. */
+const MARKS = ['fetchStart', 'domainLookupStart', 'domainLookupEnd', 'connectStart', 'secureConnectionStart', 'connectEnd', 'requestStart', 'responseStart', 'responseEnd'] as const;
+
+export interface Requests {
+  /** A record that ended; its span follows its entry (or the wait's end). */
+  take(r: RequestRecord): void;
+  /** Ends every span still waiting, now (page exit). */
+  settle(): void;
+  /** Resolves when no span waits for its entry, or after `ms`, ending the rest then (flush). */
+  drain(ms: number): Promise<void>;
+  stop(): void;
+}
+
+export function adoptRequests(tracer: Tracer): Requests {
+  const waiting = new Map<RequestRecord, () => void>();
+  /** Entries already given to a span: two requests of one URL never share one. */
+  const claimed = new WeakSet<PerformanceEntry>();
+  const fits = (r: RequestRecord, e: PerformanceResourceTiming) =>
+    // (Entry times are coarsened: one may start a hair before the record did.)
+    e.initiatorType === r.k && e.startTime > r.s - performance.timeOrigin - 5 && !claimed.has(e) && !!claimed.add(e);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const finish = (r: RequestRecord, e?: PerformanceResourceTiming) => {
+    waiting.get(r)?.();
+    waiting.delete(r);
+    const method = KNOWN_METHODS.includes(r.m.toUpperCase()) ? r.m.toUpperCase() : '_OTHER';
+    const url = new URL(r.u);
+    const span = startAdopted(
+      tracer,
+      method,
+      {
+        kind: SpanKind.CLIENT,
+        startTime: r.s,
+        attributes: {
+          'http.request.method': method,
+          ...(method === '_OTHER' && { 'http.request.method_original': r.m }),
+          'url.full': r.u,
+          'server.address': url.hostname,
+          'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+          ...(r.c && { 'http.response.status_code': r.c }),
+        },
+      },
+      r,
+      r.i,
+    );
+    const failed = r.x ?? (r.c! >= 400 ? String(r.c) : undefined);
+    if (failed) {
+      span.setAttribute('error.type', failed);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: r.x });
+    }
+    const t0 = performance.timeOrigin;
+    if (e) for (const m of MARKS) if (e[m] > 0) span.addEvent(m, t0 + e[m]);
+    span.end(e && e.responseEnd > 0 ? t0 + e.responseEnd : r.e);
+  };
+
+  const check = () => {
+    timer = undefined;
+    const now = performance.timeOrigin + performance.now();
+    for (const r of waiting.keys()) if (now - r.e! >= MAX_WAIT_MS) finish(r);
+    if (waiting.size) timer = setTimeout(check, CHECK_MS);
+  };
+
+  return {
+    take(r) {
+      if (!r.e) return;
+      // A failed request has no entry worth waiting for (Chromium makes none for network errors).
+      if (r.x) return finish(r);
+      // Captured before the agent came, its entry is already in the buffer.
+      const had = (performance.getEntriesByName(r.u, 'resource') as PerformanceResourceTiming[]).find((e) => fits(r, e));
+      if (had) return finish(r, had);
+      const unwatch = watchResource(r.k, r.u, (e) => fits(r, e) && (finish(r, e), true));
+      if (!unwatch) return finish(r);
+      waiting.set(r, unwatch);
+      timer ??= setTimeout(check, CHECK_MS);
+    },
+    settle() {
+      for (const r of [...waiting.keys()]) finish(r);
+    },
+    async drain(ms) {
+      for (let waited = 0; waiting.size && waited < ms; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      this.settle();
+    },
+    stop() {
+      clearTimeout(timer);
+      for (const un of waiting.values()) un();
+      waiting.clear();
+    },
+  };
+}
