@@ -32,7 +32,7 @@ describe.skipIf(!process.env.TRACELET_REACT_EXAMPLE)('examples/react-vite', () =
     site = await startHttpServer(
       serveStatic(resolve(EXAMPLE, 'dist'), {
         '/api/quote': (req, res) => {
-          quoteHeaders.push({ traceparent: req.headers.traceparent, tracestate: req.headers.tracestate });
+          quoteHeaders.push({ traceparent: String(req.headers.traceparent ?? ''), tracestate: req.headers.tracestate?.toString() });
           res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ product: 'mug', price: 14 }));
         },
       }),
