@@ -358,6 +358,7 @@ describe('npm run demo', () => {
     expect(shown.map((v) => v.vital)).toEqual(expect.arrayContaining(['TTFB', 'FCP', 'LCP', 'CLS']));
     for (const v of shown) expect(['good', 'needs-improvement', 'poor']).toContain(v.rating);
     await page.locator('#waterfall .span-row[data-name="CLS"]').waitFor();
+    await page.locator('#trace').screenshot({ path: resolve(ROOT, 'test-results/demo-page-load.png') });
   });
 
   it('records nothing at the edge or the origin for a trace the browser does not sample', async () => {

@@ -67,6 +67,11 @@ function renderTrace(trace) {
   renderWaterfall($('waterfall'), trace.spans, shown.spanId, selectSpan);
   const selected = trace.spans.find((s) => s.spanId === shown.spanId);
   if (selected) renderDetails($('details'), selected, trace.startMs);
+  else {
+    // Another trace's span must not stay on screen next to this one.
+    delete $('details').dataset.spanId;
+    $('details').replaceChildren(el('p', 'muted', 'Click a span to see its attributes and events.'));
+  }
 }
 
 /** Shows the trace in the URL; redraws it only when spans were added since. */
