@@ -17,7 +17,7 @@ const minify = (module) => terser({ ecma: 2020, module, compress, format: { comm
 const minifyClosed = () =>
   terser({ ecma: 2020, module: false, compress, mangle: { properties: { regex: /^_[a-zA-Z]/ } }, format: { comments: false } });
 // The npm entries leave dependencies to the app's bundler, so @opentelemetry/api is shared.
-const external = (id) => Object.keys(pkg.dependencies).some((d) => id === d || id.startsWith(d + '/')) || id.startsWith('node:');
+const external = (id) => Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies }).some((d) => id === d || id.startsWith(d + '/')) || id.startsWith('node:');
 const browser = () => [resolve({ browser: true }), commonjs(), ts()];
 
 export default [

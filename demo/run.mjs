@@ -1,12 +1,13 @@
-// `npm run demo`: builds dist/ if needed, then starts the shop, the Deno edge, the origin
-// and the receiver with its trace view, all on 127.0.0.1. Ctrl-C stops all of it.
+// `npm run demo`: builds dist/ if needed, then starts the shop's static files, the receiver
+// with its trace view, the origin (OpenTelemetry Node SDK) and the Deno edge in front of it,
+// all on 127.0.0.1. The browser opens the edge. Ctrl-C stops all of it.
 import { join } from 'node:path';
 import { ensureBuilt } from './lib/build.mjs';
 import { exited, stopChildren } from './lib/children.mjs';
 import { DemoError, listen } from './lib/http.mjs';
 import { choosePorts } from './lib/ports.mjs';
 import { startEdge } from './edge/spawn.mjs';
-import { startOrigin } from './origin/server.mjs';
+import { startOrigin } from './origin/spawn.mjs';
 import { receiverHandler } from './receiver/server.mjs';
 import { TraceStore } from './receiver/store.mjs';
 import { startShop } from './shop/server.mjs';
@@ -38,24 +39,30 @@ async function main() {
   if (stopping) return;
 
   const urls = {};
-  const shop = await startShop({ port: ports.shop, dist: join(ROOT, 'dist'), urls: () => urls });
+  // The static files (script, style, the agent's files): served to the browser by the edge.
+  const shop = await startShop({ port: ports.shop, dist: join(ROOT, 'dist') });
   servers.push(shop);
   const store = new TraceStore({ maxTraces: Number(process.env.DEMO_MAX_TRACES) || 200 });
-  const receiver = await listen(receiverHandler({ store, allowedOrigins: () => [shop.url], viewDir: join(import.meta.dirname, 'receiver', 'view'), log }), ports.receiver, 'receiver');
+  // The page's origin is the edge's: known once the edge listens, asked for per request.
+  const pageOrigins = () => (urls.edge ? [urls.edge] : []);
+  const receiver = await listen(receiverHandler({ store, allowedOrigins: pageOrigins, viewDir: join(import.meta.dirname, 'receiver', 'view'), log }), ports.receiver, 'receiver');
   servers.push(receiver);
   const endpoint = `${receiver.url}/v1/traces`;
-  const origin = await startOrigin({ port: ports.origin, endpoint });
-  servers.push(origin);
-  const edge = await startEdge({ root: ROOT, port: ports.edge, originUrl: origin.url, endpoint, shopOrigin: shop.url });
+  const view = `${receiver.url}/`;
+  const origin = await startOrigin({ root: ROOT, port: ports.origin, endpoint, view });
+  exited(origin.child).then(() => stop(1, 'the origin stopped unexpectedly; stopping the demo'));
+  if (stopping) return;
+  const edge = await startEdge({ root: ROOT, port: ports.edge, originUrl: origin.url, assetsUrl: shop.url, endpoint });
   exited(edge.child).then(() => stop(1, 'the Deno edge stopped unexpectedly; stopping the demo'));
   if (stopping) return;
 
-  Object.assign(urls, { shop: `${shop.url}/`, view: `${receiver.url}/`, edge: edge.url, origin: origin.url, endpoint });
+  Object.assign(urls, { shop: `${edge.url}/`, view, edge: edge.url, origin: origin.url, endpoint });
   const rows = [
-    ['shop (page + tracelet.min.js)', urls.shop],
+    ['shop (open this: served by the edge)', urls.shop],
     ['trace view', urls.view],
     ['edge API (Deno + tracelet/deno)', `${edge.url}/api/products`],
-    ['origin (node, shop-origin)', `${origin.url}/products`],
+    ['origin (node + OpenTelemetry SDK)', `${origin.url}/products`],
+    ['static files (behind the edge)', `${shop.url}/tracelet.min.js`],
     ['OTLP/HTTP receiver', endpoint],
   ];
   console.log(
@@ -63,7 +70,7 @@ async function main() {
       '',
       'tracelet demo: everything listens on 127.0.0.1 and nothing leaves this machine.',
       '',
-      ...rows.map(([what, url]) => `  ${what.padEnd(34)}${url}`),
+      ...rows.map(([what, url]) => `  ${what.padEnd(38)}${url}`),
       '',
       'Open the shop: add to cart, ask for a recommendation (slow), apply the coupon (fails),',
       'check out, then open the trace view. Ctrl-C stops everything.',

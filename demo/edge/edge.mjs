@@ -1,33 +1,55 @@
 /*
- * The shop's API at the edge: a Deno server wrapped by tracelet/deno, in front of the
- * origin. Run by demo/run.mjs with: deno run --allow-net=127.0.0.1 demo/edge/edge.mjs '<json>'
+ * The shop's front door: a Deno server wrapped by tracelet/deno, in front of the origin.
+ * Run by demo/edge/spawn.mjs with: deno run --allow-net=127.0.0.1 demo/edge/edge.mjs '<json>'
  * (In an app of your own the import is the same: `tracelet/deno` from npm.)
+ *
+ * - pages (/, /cart) and /api/* are traced: a SERVER span per request and a CLIENT span for
+ *   the call to the origin. A page's response carries `Server-Timing: traceparent;desc=…`
+ *   naming the SERVER span, so the browser agent's documentLoad becomes its child: page load,
+ *   edge and origin in one trace.
+ * - static files (the shop's script and style, the agent's files) come from the static file
+ *   server untraced, as a CDN serves them from its cache: they would only fill the trace list.
  */
 import { flush, instrument } from 'tracelet/deno';
 
-const { port, originUrl, endpoint, shopOrigin, exitWithStdin } = JSON.parse(Deno.args[0] ?? '{}');
+const { port, originUrl, assetsUrl, endpoint, exitWithStdin } = JSON.parse(Deno.args[0] ?? '{}');
 const API = '/api';
-const cors = { 'access-control-allow-origin': shopOrigin, vary: 'Origin', 'timing-allow-origin': shopOrigin };
+const PAGES = new Set(['/', '/index.html', '/cart']);
+// What the browser needs back from upstream; the rest (Date, Connection…) is the edge's own.
+const PASSED_HEADERS = ['content-type', 'content-security-policy', 'cache-control'];
 
-/** /api/<path> is the origin's /<path>; the global fetch is traced: a CLIENT span, and a traceparent naming it. */
-async function api(request) {
-  const url = new URL(request.url);
-  const json = (status, body) => new Response(JSON.stringify(body), { status, headers: { ...cors, 'content-type': 'application/json' } });
-  if (!url.pathname.startsWith(API + '/')) return json(404, { error: 'not found' });
+function pass(upstream) {
+  const headers = new Headers();
+  for (const name of PASSED_HEADERS) {
+    const value = upstream.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  return new Response(upstream.body, { status: upstream.status, headers });
+}
+
+/** Forwards `request` to `target`; the global fetch is traced inside instrument(): a CLIENT span and a traceparent naming it. */
+async function forward(request, target) {
   try {
-    const upstream = await fetch(originUrl + url.pathname.slice(API.length) + url.search, {
+    const upstream = await fetch(target, {
       method: request.method,
       headers: { 'content-type': request.headers.get('content-type') ?? 'application/json' },
       body: request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer(),
     });
-    const headers = { ...cors, 'content-type': upstream.headers.get('content-type') ?? 'application/json' };
-    return new Response(upstream.body, { status: upstream.status, headers });
+    return pass(upstream);
   } catch (err) {
-    return json(502, { error: `origin unreachable: ${err.message}` });
+    return Response.json({ error: `origin unreachable: ${err.message}` }, { status: 502 });
   }
 }
 
-const traced = instrument(api, {
+/** Pages and the API: /api/<path> is the origin's /<path>, a page is the origin's page. */
+function app(request) {
+  const url = new URL(request.url);
+  if (url.pathname.startsWith(API + '/')) return forward(request, originUrl + url.pathname.slice(API.length) + url.search);
+  if (PAGES.has(url.pathname)) return forward(request, originUrl + url.pathname + url.search);
+  return Response.json({ error: 'not found' }, { status: 404 });
+}
+
+const traced = instrument(app, {
   serviceName: 'shop-edge',
   serviceVersion: '1.0.0',
   environment: 'demo',
@@ -37,20 +59,21 @@ const traced = instrument(api, {
   route: (request) => new URL(request.url).pathname,
 });
 
-/*
- * traceparent is a custom header, so the shop's browser preflights each API URL. The
- * preflights are answered here, outside instrument(), so they do not fill the trace list.
- */
-function preflight() {
-  return new Response(null, {
-    status: 204,
-    headers: { ...cors, 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type, traceparent, tracestate', 'access-control-max-age': '600' },
-  });
+/** A static file, outside instrument(): no span, and its fetch is not traced either. */
+function asset(request) {
+  const url = new URL(request.url);
+  if (request.method !== 'GET' && request.method !== 'HEAD') return new Response('method not allowed', { status: 405 });
+  return fetch(assetsUrl + url.pathname, { method: request.method }).then(pass, () => new Response('static files unreachable', { status: 502 }));
 }
+
+const isAsset = (request) => {
+  const { pathname } = new URL(request.url);
+  return !pathname.startsWith(API + '/') && !PAGES.has(pathname);
+};
 
 Deno.serve(
   { hostname: '127.0.0.1', port, onListen: (addr) => console.log(`EDGE_LISTENING ${JSON.stringify({ port: addr.port })}`) },
-  (request, info) => (request.method === 'OPTIONS' ? preflight() : traced(request, info)),
+  (request, info) => (isAsset(request) ? asset(request) : traced(request, info)),
 );
 
 if (exitWithStdin) {

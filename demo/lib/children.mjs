@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { DemoError, HOST } from './http.mjs';
 
 const running = new Set();
 
@@ -42,4 +44,29 @@ export async function stopChildren(graceMs = 4000) {
       await exited(child);
     }),
   );
+}
+
+/**
+ * Spawns a service (spawnChild) and resolves to `{ url, port, child }` once it prints
+ * `<READY> {"port":n}` on stdout; its other output is passed on, prefixed with `[label]`.
+ * Its stdin stays open: the services exit when it ends, so they never outlive the demo.
+ */
+export function startService({ label, command, args, cwd, env, ready }) {
+  const child = spawnChild(command, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const recent = [];
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    recent.push(line);
+    if (recent.length > 20) recent.shift();
+    console.error(`[${label}] ${line}`);
+  });
+  const prefix = `${ready} `;
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (!line.startsWith(prefix)) return console.log(`[${label}] ${line}`);
+      const { port } = JSON.parse(line.slice(prefix.length));
+      resolve({ url: `http://${HOST}:${port}`, port, child });
+    });
+    child.once('error', (err) => reject(new DemoError(`cannot start the ${label}: ${err.message}`)));
+    child.once('exit', (code, signal) => reject(new DemoError(`the ${label} stopped before it listened (${signal ?? `exit code ${code}`})${recent.length ? ':\n' + recent.join('\n') : ''}`)));
+  });
 }

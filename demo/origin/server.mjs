@@ -1,7 +1,22 @@
+/*
+ * The origin behind the edge: "shop-origin", a node:http service traced by the official
+ * OpenTelemetry Node SDK (instrumentation.mjs, loaded first with --import). It renders the
+ * shop's page and answers its API. Run by demo/origin/spawn.mjs as:
+ *   node --import ./instrumentation.mjs server.mjs '<json config>'
+ * The SDK continues the traceparent the edge sends; the code below only names the route
+ * and adds the spans and events an app adds with @opentelemetry/api.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { listen, readBody, sendJson } from '../lib/http.mjs';
-import { createExporter } from './otlp.mjs';
-import { KIND, STATUS, parseTraceparent, startSpan } from './tracing.mjs';
+import { INVALID_SPAN_CONTEXT, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { RPCType, getRPCMetadata } from '@opentelemetry/core';
+import { fillTemplate, listen, readBody, sendJson } from '../lib/http.mjs';
+
+const { port, view, receiver, exitWithStdin } = JSON.parse(process.argv[2] ?? '{}');
+const tracer = trace.getTracer('shop-origin', '1.0.0');
+const PAGE = readFileSync(join(import.meta.dirname, 'page.html'), 'utf8');
+const PAGES = new Set(['/', '/index.html', '/cart']);
 
 const PRODUCTS = [
   { id: 'socks', name: 'Span socks', price: 9 },
@@ -10,6 +25,7 @@ const PRODUCTS = [
   { id: 'hoodie', name: 'Waterfall hoodie', price: 49 },
 ];
 const SLOW_MS = 800;
+const cart = [];
 
 function parseJson(body) {
   try {
@@ -18,16 +34,25 @@ function parseJson(body) {
     return undefined;
   }
 }
-const cart = [];
 
-/** The shop's routes: `(span, body) => [status, json]`. The span is the request's SERVER span. */
+/** A child span of the request's SERVER span around `work`, made with the plain API. */
+const child = (name, attributes, work) =>
+  tracer.startActiveSpan(name, { attributes }, async (span) => {
+    try {
+      return await work();
+    } finally {
+      span.end();
+    }
+  });
+
+/** The shop's API: `(span, body) => [status, json]`; `span` is the SDK's SERVER span (or a no-op one). */
 const ROUTES = {
   'GET /products': () => [200, PRODUCTS],
   'POST /cart': (span, body) => {
     const product = PRODUCTS.find((p) => p.id === body?.productId);
     if (!product) return [400, { error: 'unknown product' }];
     if (cart.length < 100) cart.push(product);
-    span.attributes['shop.cart.items'] = cart.length;
+    span.setAttribute('shop.cart.items', cart.length);
     return [200, { items: cart.length }];
   },
   // The slow one: a recommendation "model" that misses its cache.
@@ -38,12 +63,12 @@ const ROUTES = {
   },
   // The failing one: the coupon service is down, every time.
   'POST /coupon': (span) => {
-    const message = 'coupon service unavailable: connection refused';
-    span.addEvent('exception', { 'exception.type': 'CouponServiceError', 'exception.message': message });
-    span.status = { code: STATUS.ERROR, message };
-    return [500, { error: message }];
+    const err = Object.assign(new Error('coupon service unavailable: connection refused'), { name: 'CouponServiceError' });
+    span.recordException(err);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+    return [500, { error: err.message }];
   },
-  'POST /checkout': async (span, _body, child) => {
+  'POST /checkout': async (span) => {
     if (cart.length === 0) return [409, { error: 'the cart is empty' }];
     const total = cart.reduce((sum, p) => sum + p.price, 0);
     await child('reserve stock', { 'shop.cart.items': cart.length }, () => sleep(40));
@@ -56,55 +81,44 @@ const ROUTES = {
 };
 
 /**
- * The origin behind the edge: a node:http service, "shop-origin", that continues the
- * incoming traceparent and exports its own spans over OTLP/HTTP JSON.
+ * The shop page. Its CSP is strict on purpose: scripts only from this origin (the agent's
+ * files included), no inline code, and connect-src the page's own origin and the receiver.
+ * `?sample_rate=0` (a number 0..1) sets the agent's data-sample-rate, to see what an
+ * unsampled page view leaves behind: nothing, anywhere.
  */
-export async function startOrigin({ port, endpoint }) {
-  const exporter = createExporter({
-    endpoint,
-    resource: { 'service.name': 'shop-origin', 'service.version': '1.0.0', 'telemetry.sdk.language': 'nodejs', 'process.runtime.name': 'node' },
-    scope: { name: 'tracelet-demo-origin', version: '1.0.0' },
-  });
+function page(res, search) {
+  const rate = new URLSearchParams(search).get('sample_rate');
+  const csp = [
+    "default-src 'self'",
+    `connect-src 'self' ${new URL(receiver).origin}`,
+    "img-src 'self' data:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  const html = fillTemplate(PAGE, { ENDPOINT: receiver, VIEW: view, SAMPLE_RATE: /^(0(\.\d+)?|1)$/.test(rate ?? '') ? rate : '1' });
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': csp }).end(html);
+}
 
-  const server = await listen(async (req, res) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const route = `${req.method} ${pathname}`;
-    const known = Object.hasOwn(ROUTES, route);
-    const span = startSpan(known ? route : String(req.method), {
-      kind: KIND.SERVER,
-      parent: parseTraceparent(req.headers.traceparent),
-      attributes: { 'http.request.method': req.method, 'url.path': pathname, 'server.address': '127.0.0.1', 'server.port': server.port, ...(known && { 'http.route': pathname }) },
-    }, exporter.export);
-    const child = async (name, attributes, work) => {
-      const s = startSpan(name, { parent: span, attributes }, exporter.export);
-      try {
-        return await work();
-      } finally {
-        s.end();
-      }
-    };
-    try {
-      const { body } = await readBody(req, 64 * 1024);
-      const [status, payload] = known ? await ROUTES[route](span, parseJson(body), child) : [404, { error: 'not found' }];
-      span.attributes['http.response.status_code'] = status;
-      if (status >= 500) {
-        span.attributes['error.type'] = String(status);
-        span.status = { ...span.status, code: STATUS.ERROR };
-      }
-      sendJson(res, status, payload);
-    } catch (err) {
-      span.status = { code: STATUS.ERROR, message: err.message };
-      throw err; // listen() answers 500
-    } finally {
-      span.end();
-    }
-  }, port, 'origin');
+const server = await listen(async (req, res) => {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const route = `${req.method} ${url.pathname}`;
+  const isPage = req.method === 'GET' && PAGES.has(url.pathname);
+  const known = isPage || Object.hasOwn(ROUTES, route);
+  // Name the route as a web framework's instrumentation would: the SDK's HTTP span takes it
+  // as http.route and becomes "GET /products" instead of "GET".
+  const rpc = getRPCMetadata(context.active());
+  if (known && rpc?.type === RPCType.HTTP) rpc.route = url.pathname;
+  if (isPage) return page(res, url.search);
+  const span = trace.getActiveSpan() ?? trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+  const { body } = await readBody(req, 64 * 1024);
+  const [status, payload] = known ? await ROUTES[route](span, parseJson(body)) : [404, { error: 'not found' }];
+  sendJson(res, status, payload);
+}, port, 'origin');
 
-  return {
-    ...server,
-    async close() {
-      await exporter.flush(); // the receiver closes after us
-      await server.close();
-    },
-  };
+console.log(`ORIGIN_LISTENING ${JSON.stringify({ port: server.port })}`);
+
+if (exitWithStdin) {
+  // run.mjs holds our stdin: when it ends (the runner died, even by SIGKILL), go.
+  process.stdin.on('end', () => process.kill(process.pid, 'SIGTERM')).resume();
 }

@@ -12,6 +12,8 @@ function vitalOf(span) {
 }
 
 const pageViewOf = (span) => span.attributes['page_view.id'] ?? span.resource['page_view.id'];
+/** A span about the page view as a whole rather than about one click: a Web Vital, or an error outside any trace. */
+const isPageLevel = (span) => vitalOf(span) !== undefined || (span.attributes['tracelet.error.source'] !== undefined && !span.parentSpanId);
 
 /**
  * Spans grouped by trace, in memory, bounded: past `maxTraces` the trace updated longest
@@ -37,35 +39,75 @@ export class TraceStore {
     }
   }
 
-  /** Summaries of every stored trace, newest first. */
+  /**
+   * One row per trace, newest first, except that a page view's own one-span traces (its Web
+   * Vitals, its errors outside any click) are folded into the row of its page load: the trace
+   * holding that page view's `documentLoad` (with tracelet's edge in front, the edge's trace),
+   * or, until the page load arrives, the earliest of them. Rows match by `page_view.id`.
+   */
   list() {
-    return [...this.#traces.keys()].map((id) => this.#summary(id)).sort((a, b) => b.startMs - a.startMs);
+    const { rows, folded } = this.#pageViews();
+    return rows.map((id) => this.#summary(id, folded.get(id))).sort((a, b) => b.startMs - a.startMs);
   }
 
-  /** One trace: its summary, spans by start time, and the Web Vitals of its page view. */
+  /** One trace: its summary, spans by start time (with the page view's folded ones), and the Web Vitals of its page view. */
   get(traceId) {
     const trace = this.#traces.get(traceId);
     if (!trace) return undefined;
-    const spans = [...trace.spans.values()].sort((a, b) => a.startMs - b.startMs);
-    return { ...this.#summary(traceId), droppedSpans: trace.droppedSpans, spans, vitals: this.#vitals(traceId, spans) };
+    const grouped = this.#pageViews().folded.get(traceId) ?? [];
+    const spans = [...trace.spans.values(), ...grouped.flatMap((id) => [...this.#traces.get(id).spans.values()])].sort((a, b) => a.startMs - b.startMs);
+    return { ...this.#summary(traceId, grouped), droppedSpans: trace.droppedSpans, spans, vitals: this.#vitals(traceId, spans) };
   }
 
-  #summary(traceId) {
-    const spans = [...this.#traces.get(traceId).spans.values()].sort((a, b) => a.startMs - b.startMs);
-    const ids = new Set(spans.map((s) => s.spanId));
+  /** Which traces get a row, and for each row the page-view traces folded into it. */
+  #pageViews() {
+    const rows = [];
+    const anchors = new Map(); // page_view.id -> the trace id its page-level traces fold into
+    const pageLevel = [];
+    for (const [id, trace] of this.#traces) {
+      const spans = [...trace.spans.values()];
+      const pageView = spans.map(pageViewOf).find((v) => v !== undefined);
+      if (pageView !== undefined && spans.every(isPageLevel)) {
+        pageLevel.push({ id, pageView, startMs: Math.min(...spans.map((s) => s.startMs)) });
+        continue;
+      }
+      rows.push(id);
+      if (pageView !== undefined && spans.some((s) => s.name === 'documentLoad' && pageViewOf(s) === pageView)) anchors.set(pageView, id);
+    }
+    const folded = new Map();
+    for (const t of pageLevel.sort((a, b) => a.startMs - b.startMs)) {
+      const anchor = anchors.get(t.pageView);
+      if (anchor === undefined) {
+        anchors.set(t.pageView, t.id);
+        rows.push(t.id);
+      } else {
+        if (!folded.has(anchor)) folded.set(anchor, []);
+        folded.get(anchor).push(t.id);
+      }
+    }
+    return { rows, folded };
+  }
+
+  #summary(traceId, grouped = []) {
+    const own = [...this.#traces.get(traceId).spans.values()].sort((a, b) => a.startMs - b.startMs);
+    const ids = new Set(own.map((s) => s.spanId));
     // A trace whose real root has not arrived (yet) is rooted at its earliest orphan.
-    const root = spans.find((s) => !s.parentSpanId) ?? spans.find((s) => !ids.has(s.parentSpanId));
-    const startMs = spans[0].startMs;
+    const root = own.find((s) => !s.parentSpanId) ?? own.find((s) => !ids.has(s.parentSpanId));
+    const all = own.concat(grouped.flatMap((id) => [...this.#traces.get(id).spans.values()]));
+    const startMs = own[0].startMs;
+    const pageView = own.map(pageViewOf).find((v) => v !== undefined);
     return {
       traceId,
       rootName: root.name,
       rootService: root.service,
       rootComplete: !root.parentSpanId,
-      services: [...new Set(spans.map((s) => s.service))],
+      services: [...new Set(all.map((s) => s.service))],
       startMs,
-      durationMs: Math.max(...spans.map((s) => s.endMs)) - startMs,
-      spanCount: spans.length,
-      errorCount: spans.filter((s) => s.status.code === STATUS_ERROR).length,
+      durationMs: Math.max(...own.map((s) => s.endMs)) - startMs,
+      spanCount: all.length,
+      errorCount: all.filter((s) => s.status.code === STATUS_ERROR).length,
+      ...(pageView !== undefined && { pageViewId: String(pageView) }),
+      groupedTraces: grouped.length,
     };
   }
 

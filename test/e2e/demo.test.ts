@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectPageProblems, launchChromium } from '../support/chromium';
-import { validateOtlpJson } from '../support/otlpReceiver';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlpReceiver';
 
 /*
  * `npm run demo` as the README tells a newcomer to run it (plus --ports=auto), clicked
@@ -38,11 +38,14 @@ interface ViewSpan {
   events: { name: string; attributes: Record<string, unknown> }[];
   status: { code: number; message: string };
   scope: { name: string };
+  resource: Record<string, unknown>;
 }
 
 interface ViewTrace {
   traceId: string;
   rootName: string;
+  pageViewId?: string;
+  groupedTraces: number;
   services: string[];
   spanCount: number;
   errorCount: number;
@@ -53,6 +56,8 @@ interface ViewTrace {
 const SERVER = 2;
 const CLIENT = 3;
 const ERROR = 2;
+const VITALS = ['TTFB', 'FCP', 'LCP', 'CLS', 'INP'];
+const SDK_HTTP_SCOPE = '@opentelemetry/instrumentation-http';
 
 // ---------------------------------------------------------------- processes
 
@@ -102,6 +107,8 @@ let demo: ChildProcess;
 let output = '';
 let urls: DemoUrls;
 let browser: Browser;
+/** The Server-Timing traceparent of the shop page, as the browser read it. */
+let pageTraceparent: string | undefined;
 
 /** Runs `npm run demo -- --ports=auto` in its own process group; resolves with its DEMO_READY URLs. */
 function startDemo(): Promise<DemoUrls> {
@@ -137,19 +144,33 @@ async function waitForTrace(pick: (t: ViewTrace) => boolean, what: string, timeo
   }
 }
 
-const spanOf = (t: ViewTrace, service: string, kind: number) => t.spans.find((s) => s.service === service && s.kind === kind);
+/** The running agent, once there: the script tag may load the full agent only when the page is idle. */
+const waitForAgent = (page: Page) => page.waitForFunction(() => (window as any).Tracelet?.getAgent?.() !== undefined, undefined, { timeout: 15_000 });
+
+/** Asserts edge SERVER -> edge CLIENT -> origin SERVER (the SDK's) under `edgeServer`; returns the origin span. */
+function expectEdgeToOrigin(trace: ViewTrace, edgeServer: ViewSpan, originRoute: string): ViewSpan {
+  const edgeClient = trace.spans.find((s) => s.service === 'shop-edge' && s.kind === CLIENT && s.parentSpanId === edgeServer.spanId);
+  expect(edgeClient, 'edge CLIENT span under the edge SERVER span').toBeDefined();
+  const origin = trace.spans.find((s) => s.service === 'shop-origin' && s.kind === SERVER && s.parentSpanId === edgeClient!.spanId);
+  expect(origin, "origin SERVER span under the edge CLIENT span").toBeDefined();
+  expect(origin!.attributes['http.route']).toBe(originRoute);
+  expect(origin!.scope.name, 'the origin span comes from the official OpenTelemetry SDK').toBe(SDK_HTTP_SCOPE);
+  return origin!;
+}
 
 /** Asserts the browser -> edge -> origin chain under `browserSpan`; returns the origin SERVER span. */
 function expectStitched(trace: ViewTrace, browserSpan: ViewSpan, originRoute: string): ViewSpan {
   const edgeServer = trace.spans.find((s) => s.service === 'shop-edge' && s.kind === SERVER && s.parentSpanId === browserSpan.spanId);
   expect(edgeServer, `edge SERVER span under ${browserSpan.name}`).toBeDefined();
-  const edgeClient = trace.spans.find((s) => s.service === 'shop-edge' && s.kind === CLIENT && s.parentSpanId === edgeServer!.spanId);
-  expect(edgeClient, 'edge CLIENT span under the edge SERVER span').toBeDefined();
-  const origin = trace.spans.find((s) => s.service === 'shop-origin' && s.kind === SERVER);
-  expect(origin, 'origin SERVER span').toBeDefined();
-  expect(origin!.parentSpanId).toBe(edgeClient!.spanId);
-  expect(origin!.attributes['http.route']).toBe(originRoute);
-  return origin!;
+  return expectEdgeToOrigin(trace, edgeServer!, originRoute);
+}
+
+/** The browser CLIENT span under the first span named `action` in `trace`. */
+function requestOf(trace: ViewTrace, action: string): ViewSpan {
+  const parent = trace.spans.find((s) => s.name === action && s.service === 'shop-web')!;
+  const request = trace.spans.find((s) => s.service === 'shop-web' && s.kind === CLIENT && s.parentSpanId === parent.spanId);
+  expect(request, `a browser request under ${action}`).toBeDefined();
+  return request!;
 }
 
 beforeAll(async () => {
@@ -186,6 +207,11 @@ describe('npm run demo', () => {
     problems = collectPageProblems(page);
     await page.goto(urls.shop);
     await page.locator('button[data-product]').first().waitFor();
+    await waitForAgent(page);
+    pageTraceparent = await page.evaluate(
+      () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).serverTiming.find((t) => t.name === 'traceparent')?.description,
+    );
+    expect(pageTraceparent, 'the page, served by the edge, names its SERVER span in Server-Timing').toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[13]$/);
 
     await page.click('button[data-product="mug"]'); // XHR
     await expect.poll(() => page.textContent('#cart-count')).toBe('1');
@@ -254,17 +280,19 @@ describe('npm run demo', () => {
   });
 
   it('stitches XHR, the slow call and the failing call the same way', async () => {
-    const cart = await waitForTrace((t) => t.rootName === 'add to cart' && t.services.includes('shop-origin'), 'add to cart');
-    const xhr = cart.spans.find((s) => s.service === 'shop-web' && s.kind === CLIENT)!;
+    // Clicked before the first route change: these join the page's trace (see the page-load test).
+    const has = (t: ViewTrace, action: string) => t.spans.some((s) => s.name === action) && t.spans.some((s) => s.service === 'shop-origin' && s.attributes['http.route'] === (action === 'recommend' ? '/recommendations' : '/cart'));
+    const cart = await waitForTrace((t) => has(t, 'add to cart'), 'add to cart');
+    const xhr = requestOf(cart, 'add to cart');
     expect(xhr.scope.name).toMatch(/xml-http-request/);
     expectStitched(cart, xhr, '/cart');
 
-    const slow = await waitForTrace((t) => t.rootName === 'recommend' && t.services.includes('shop-origin'), 'recommend');
-    const slowOrigin = expectStitched(slow, spanOf(slow, 'shop-web', CLIENT)!, '/recommendations');
+    const slow = await waitForTrace((t) => has(t, 'recommend'), 'recommend');
+    const slowOrigin = expectStitched(slow, requestOf(slow, 'recommend'), '/recommendations');
     expect(slowOrigin.endMs - slowOrigin.startMs).toBeGreaterThanOrEqual(790);
 
     const failed = await waitForTrace((t) => t.rootName === 'apply coupon' && t.services.includes('shop-origin'), 'apply coupon');
-    const failedFetch = spanOf(failed, 'shop-web', CLIENT)!;
+    const failedFetch = requestOf(failed, 'apply coupon');
     expect(failedFetch.attributes['http.response.status_code']).toBe(500);
     const failedOrigin = expectStitched(failed, failedFetch, '/coupon');
     expect(failedOrigin.status.code).toBe(ERROR);
@@ -276,14 +304,97 @@ describe('npm run demo', () => {
     expect(problems.errors.filter((e) => !/status of 500 .*\/api\/coupon/.test(e))).toEqual([]);
   });
 
-  it.skipIf(!vitalsAvailable)("shows the page view's Web Vitals", async () => {
-    // The page was left for the trace view, so the vitals were reported at pagehide.
-    const withVitals = await waitForTrace((t) => t.vitals.length > 0 && t.services.includes('shop-web'), 'shop-web with Web Vitals');
-    await page.goto(`${urls.view}#trace=${withVitals.traceId}`);
+  it('stitches the page load to the edge span that served the page, and the origin that rendered it', async () => {
+    const traceId = pageTraceparent!.split('-')[1];
+    const load = await waitForTrace((t) => t.traceId === traceId && t.spans.some((s) => s.name === 'documentLoad') && t.services.includes('shop-origin'), 'page load');
+    const edgeServer = load.spans.find((s) => s.service === 'shop-edge' && s.kind === SERVER && s.attributes['url.path'] === '/')!;
+    expect(edgeServer, 'the edge SERVER span of GET /').toBeDefined();
+    expect(edgeServer.parentSpanId, 'a navigation carries no traceparent: the edge starts the trace').toBeUndefined();
+    expect(load.rootName).toBe(edgeServer.name);
+    expect(edgeServer.spanId).toBe(pageTraceparent!.split('-')[2]);
+    const documentLoad = load.spans.find((s) => s.name === 'documentLoad')!;
+    expect(documentLoad.service).toBe('shop-web');
+    expect(documentLoad.parentSpanId, "documentLoad's parent is the edge SERVER span that served the page").toBe(edgeServer.spanId);
+    expect(load.spans.filter((s) => s.parentSpanId === documentLoad.spanId).map((s) => s.name)).toContain('documentFetch');
+    expectEdgeToOrigin(load, edgeServer, '/');
+    // Until the first route change the page's own requests join that trace too: the products
+    // fetch, under the page's 'load products' span (or, when the agent came after that call,
+    // straight under the edge span).
+    const products = load.spans.find((s) => s.service === 'shop-web' && s.kind === CLIENT && s.attributes['url.full'] === `${urls.edge}/api/products`)!;
+    expect(products, 'the products fetch in the page trace').toBeDefined();
+    const productsParent = load.spans.find((s) => s.spanId === products.parentSpanId)!;
+    expect(productsParent.spanId === edgeServer.spanId || (productsParent.name === 'load products' && productsParent.parentSpanId === edgeServer.spanId)).toBe(true);
+    expectStitched(load, products, '/products');
+  });
+
+  it.skipIf(!vitalsAvailable)("groups the page view's Web Vitals with its page load", async () => {
+    const traceId = pageTraceparent!.split('-')[1];
+    // TTFB and FCP come before the first route change: the agent puts them in the page's trace.
+    // CLS and INP are final only at pagehide, after the route change to /cart: each is then a
+    // one-span trace of its own, which the view folds into the page-load row by page_view.id.
+    const load = await waitForTrace((t) => t.traceId === traceId && ['TTFB', 'FCP', 'CLS'].every((v) => t.spans.some((s) => s.name === v)), 'page load with its Web Vitals');
+    const pageView = load.spans.find((s) => s.name === 'documentLoad')!.resource['page_view.id'];
+    expect(pageView).toEqual(expect.any(String));
+    expect(load.pageViewId).toBe(pageView);
+    const vitalSpans = load.spans.filter((s) => VITALS.includes(s.name));
+    for (const v of vitalSpans) expect(v.resource['page_view.id']).toBe(pageView);
+    for (const name of ['TTFB', 'FCP']) expect(vitalSpans.find((v) => v.name === name)!.traceId, `${name} in the page trace`).toBe(traceId);
+    const folded = vitalSpans.filter((v) => v.traceId !== traceId);
+    expect(folded.map((v) => v.name), 'vitals reported after the route change, folded in').toContain('CLS');
+    expect(load.groupedTraces).toBe(new Set(folded.map((v) => v.traceId)).size);
+    expect(load.vitals.map((v) => v.name)).toEqual(expect.arrayContaining(['TTFB', 'FCP', 'LCP', 'CLS']));
+
+    const list = await getJson<ViewTrace[]>(`${urls.view}api/traces`);
+    const rows = list.filter((t) => t.pageViewId === pageView);
+    expect(rows.find((t) => t.traceId === traceId)?.groupedTraces).toBe(load.groupedTraces);
+    expect(rows.filter((t) => VITALS.includes(t.rootName)).map((t) => t.rootName), 'no one-span vital rows for this page view').toEqual([]);
+    for (const v of folded) expect(list.map((t) => t.traceId)).not.toContain(v.traceId);
+
+    // As drawn: the row says so, and the trace shows the vitals panel and the folded spans.
+    await page.goto(`${urls.view}#trace=${traceId}`);
+    await page.locator(`#trace-list tr[data-trace-id="${traceId}"] .grouped`).waitFor();
     await page.locator('#vitals:not([hidden]) .vital').first().waitFor();
     const shown = await page.$$eval('#vitals .vital', (els) => els.map((e) => ({ ...(e as HTMLElement).dataset })));
-    expect(shown.map((v) => v.vital)).toEqual(expect.arrayContaining(['TTFB', 'FCP', 'LCP']));
+    expect(shown.map((v) => v.vital)).toEqual(expect.arrayContaining(['TTFB', 'FCP', 'LCP', 'CLS']));
     for (const v of shown) expect(['good', 'needs-improvement', 'poor']).toContain(v.rating);
+    await page.locator('#waterfall .span-row[data-name="CLS"]').waitFor();
+    await page.locator('#trace').screenshot({ path: resolve(ROOT, 'test-results/demo-page-load.png') });
+  });
+
+  it('records nothing at the edge or the origin for a trace the browser does not sample', async () => {
+    const context = await browser.newContext(); // a new session: sampled (or not) afresh
+    const unsampled = await context.newPage();
+    await unsampled.goto(`${urls.shop}?sample_rate=0`);
+    await unsampled.locator('button[data-product]').first().waitFor();
+    await waitForAgent(unsampled);
+    // Before the first route change the page's calls belong to the trace of the edge span that
+    // served the page, and follow its decision. After it, the browser starts its own traces,
+    // sampled at data-sample-rate: 0 here.
+    await unsampled.click('a[data-route="/cart"]');
+    await unsampled.click('a[data-route="/"]');
+    const sent: string[] = [];
+    unsampled.on('request', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/api/')) sent.push(r.headers().traceparent ?? '');
+    });
+    await unsampled.click('button[data-product="cap"]'); // XHR
+    await unsampled.locator('#message', { hasText: 'Added Collector cap' }).waitFor();
+    await unsampled.click('#recommend'); // fetch, 800 ms at the origin
+    await unsampled.locator('#recommendations li').first().waitFor();
+    await unsampled.evaluate(() => (window as any).Tracelet.getAgent().flush());
+    await context.close();
+    expect(sent).toHaveLength(2);
+    for (const tp of sent) expect(tp, 'sent with the sampled flag off').toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[02]$/);
+
+    // A sampled request after them: once its origin span is in, the origin and the edge have
+    // exported everything they recorded before it (their batches leave in order).
+    const marker = `00-${'5a'.repeat(16)}-${'5b'.repeat(8)}-01`;
+    const res = await fetch(`${urls.edge}/api/products`, { headers: { traceparent: marker } });
+    expect(res.status).toBe(200);
+    await waitForTrace((t) => t.traceId === '5a'.repeat(16) && t.services.includes('shop-origin') && t.services.includes('shop-edge'), 'sampled marker');
+    for (const traceId of new Set(sent.map((h) => h.split('-')[1]))) {
+      const r = await fetch(`${urls.view}api/traces/${traceId}`);
+      expect(r.status, `trace ${traceId} was not sampled by the browser: no service may record it`).toBe(404);
+    }
   });
 
   it('receives OTLP like a Collector: CORS for the shop, 400 for an invalid body', async () => {
@@ -325,33 +436,14 @@ describe('npm run demo', () => {
     expect(kept).toContain(ids[200]);
   });
 
-  it("encodes the origin's spans as OTLP/JSON the strict validator accepts", async () => {
-    // The origin's encoder is the demo's own (plain .mjs): load it as the demo does.
-    const load = (path: string) => import(pathToFileURL(resolve(ROOT, 'demo/origin', path)).href);
-    const { startSpan, parseTraceparent, KIND, STATUS } = await load('tracing.mjs');
-    const { encodeSpans } = await load('otlp.mjs');
-    const ended: unknown[] = [];
-    const parent = parseTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
-    const server = startSpan('POST /coupon', { kind: KIND.SERVER, parent, attributes: { 'http.request.method': 'POST', 'http.response.status_code': 500, ratio: 0.5, ok: false } }, (s: unknown) => ended.push(s));
-    const child = startSpan('charge card', { parent: server }, (s: unknown) => ended.push(s));
-    child.end();
-    server.addEvent('exception', { 'exception.type': 'CouponServiceError', 'exception.message': 'down' });
-    server.status = { code: STATUS.ERROR, message: 'down' };
-    server.end();
-    const body = JSON.parse(JSON.stringify(encodeSpans({ 'service.name': 'shop-origin' }, { name: 'demo', version: '1' }, ended)));
-    expect(validateOtlpJson(body)).toEqual([]);
-    const [childOut, serverOut] = body.resourceSpans[0].scopeSpans[0].spans;
-    expect(serverOut).toMatchObject({ traceId: parent.traceId, parentSpanId: parent.spanId, kind: SERVER, status: { code: ERROR } });
-    expect(childOut.parentSpanId).toBe(serverOut.spanId);
-    expect(parseTraceparent('00-00000000000000000000000000000000-b7ad6b7169203331-01')).toBeUndefined();
-  });
-
   it('stops on SIGTERM and leaves no process behind', async () => {
     await page?.close();
     const tree = descendants(demo.pid!);
     const edge = tree.filter((pid) => /deno/.test(cmdline(pid)) && cmdline(pid).includes('edge.mjs'));
     expect(edge, `a Deno edge among ${tree.map(cmdline).join(' | ')}`).toHaveLength(1);
-    expect(tree.length).toBeGreaterThanOrEqual(3); // npm, node demo/run.mjs, deno (and sh)
+    const origin = tree.filter((pid) => cmdline(pid).includes('--import') && cmdline(pid).includes('origin/server.mjs'));
+    expect(origin, `a node origin among ${tree.map(cmdline).join(' | ')}`).toHaveLength(1);
+    expect(tree.length).toBeGreaterThanOrEqual(4); // npm, node demo/run.mjs, deno, node origin (and sh)
 
     const exited = new Promise((done) => demo.once('exit', done));
     process.kill(demo.pid!, 'SIGTERM');
@@ -363,4 +455,64 @@ describe('npm run demo', () => {
     expect(leftovers.map(cmdline)).toEqual([]);
     expect(output).toMatch(/stopping/);
   });
+});
+
+describe("the demo's origin, on the official OpenTelemetry SDK", () => {
+  let receiver: OtlpReceiver;
+  let stop: () => Promise<void> = async () => {};
+  afterAll(async () => {
+    await stop();
+    await receiver?.close();
+  });
+
+  it('continues sampled traces, records no unsampled one, and exports OTLP the strict receiver accepts', async () => {
+    // The same process the demo starts (node --import instrumentation.mjs server.mjs), exporting
+    // with the stock OTLP/HTTP exporter to the strict receiver instead of the demo's.
+    // numericInt64: the SDK writes attribute intValues as JSON numbers, which proto3 JSON allows.
+    receiver = await startOtlpReceiver({ numericInt64: true });
+    const load = (path: string) => import(pathToFileURL(resolve(ROOT, 'demo', path)).href);
+    const { startOrigin } = await load('origin/spawn.mjs');
+    const { stopChildren } = await load('lib/children.mjs');
+    stop = stopChildren;
+    const origin: { url: string } = await startOrigin({ root: ROOT, port: 0, endpoint: receiver.url, view: 'http://127.0.0.1:9/' });
+
+    const parent = { traceId: '1a'.repeat(16), spanId: '1b'.repeat(8) };
+    const sampled = `00-${parent.traceId}-${parent.spanId}-01`;
+    const unsampled = `00-${'2a'.repeat(16)}-${'2b'.repeat(8)}-00`;
+    const call = async (traceparent: string | undefined, method: string, path: string, body?: object) => {
+      const res = await fetch(origin.url + path, {
+        method,
+        headers: { 'content-type': 'application/json', ...(traceparent && { traceparent }) },
+        body: body && JSON.stringify(body),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    expect(await call(unsampled, 'GET', '/products')).toBe(200);
+    expect(await call(unsampled, 'POST', '/cart', { productId: 'mug' })).toBe(200);
+    expect(await call(sampled, 'POST', '/cart', { productId: 'socks' })).toBe(200);
+    expect(await call(sampled, 'POST', '/coupon', { code: 'X' })).toBe(500);
+    expect(await call(sampled, 'POST', '/checkout')).toBe(200);
+    expect(await call(undefined, 'GET', '/products')).toBe(200); // no parent: the SDK starts a trace
+    expect(await call(unsampled, 'POST', '/checkout')).toBe(409); // the sampled checkout emptied the cart
+
+    await stopChildren(); // SIGTERM: the SDK's provider.shutdown() flushes its batch
+    stop = async () => {};
+    expect(receiver.rejected, 'the strict receiver accepted every export the SDK sent').toEqual([]);
+    const spans = receiver.spans;
+    expect(spans.filter((s) => s.traceId === '2a'.repeat(16)), 'ParentBased: nothing recorded under an unsampled parent').toEqual([]);
+    const byName = (name: string) => spans.find((s) => s.name === name && s.traceId === parent.traceId);
+    for (const name of ['POST /cart', 'POST /coupon', 'POST /checkout']) {
+      expect(byName(name), name).toMatchObject({ kind: SERVER, parentSpanId: parent.spanId, scope: { name: SDK_HTTP_SCOPE } });
+      expect(byName(name)!.resource['service.name']).toBe('shop-origin');
+    }
+    const coupon = byName('POST /coupon')!;
+    expect(coupon.status.code).toBe(ERROR);
+    expect(coupon.events.map((e) => e.name)).toContain('exception');
+    const checkout = byName('POST /checkout')!;
+    expect(spans.filter((s) => s.parentSpanId === checkout.spanId).map((s) => s.name).sort()).toEqual(['charge card', 'reserve stock']);
+    const root = spans.filter((s) => s.traceId !== parent.traceId);
+    expect(root.map((s) => [s.name, s.parentSpanId])).toEqual([['GET /products', undefined]]);
+    expect(receiver.requests.every((r) => r.contentType === 'application/json')).toBe(true);
+  }, 60_000);
 });

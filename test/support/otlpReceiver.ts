@@ -37,6 +37,14 @@ const ANY_VALUE_FIELDS = ['stringValue', 'boolValue', 'intValue', 'doubleValue',
 class Validator {
   readonly out: string[] = [];
 
+  /**
+   * `numericInt64`: also accept an `intValue` written as a JSON number that is a safe integer.
+   * proto3 JSON parsers take numbers or strings for int64, and the official OpenTelemetry JS
+   * exporter (otlp-transformer) writes attribute intValues as numbers; tracelet's canonical
+   * form, which its own tests hold it to, is the string.
+   */
+  constructor(private readonly numericInt64 = false) {}
+
   private fail(path: string, message: string): void {
     this.out.push(`${path || '(root)'}: ${message}`);
   }
@@ -148,6 +156,7 @@ class Validator {
         if (typeof x !== 'boolean') this.fail(p, `must be a JSON boolean, got ${show(x)}`);
         return;
       case 'intValue':
+        if (this.numericInt64 && Number.isSafeInteger(x)) return;
         if (typeof x !== 'string' || !/^-?\d+$/.test(x)) {
           this.fail(p, `must be a decimal string (int64 is a string in OTLP/JSON), got ${show(x)}`);
         } else if (BigInt(x) < INT64_MIN || BigInt(x) > INT64_MAX) this.fail(p, `out of int64 range, got ${show(x)}`);
@@ -278,8 +287,8 @@ class Validator {
 }
 
 /** Violations of the OTLP/JSON trace encoding in `body` (a parsed ExportTraceServiceRequest); empty when valid. */
-export function validateOtlpJson(body: unknown): string[] {
-  const v = new Validator();
+export function validateOtlpJson(body: unknown, opts: { numericInt64?: boolean } = {}): string[] {
+  const v = new Validator(opts.numericInt64);
   v.request(body);
   return v.out;
 }
@@ -428,7 +437,8 @@ interface Reply {
   spanCount: number;
 }
 
-export async function startOtlpReceiver(opts: { allowedOrigins?: string[] | '*'; path?: string } = {}): Promise<OtlpReceiver> {
+/** `numericInt64`: for senders other than tracelet, see Validator. */
+export async function startOtlpReceiver(opts: { allowedOrigins?: string[] | '*'; path?: string; numericInt64?: boolean } = {}): Promise<OtlpReceiver> {
   const tracesPath = opts.path ?? '/v1/traces';
   const allowed = opts.allowedOrigins ?? [];
   const spans: ReceivedSpan[] = [];
@@ -494,7 +504,7 @@ export async function startOtlpReceiver(opts: { allowedOrigins?: string[] | '*';
     } catch (err) {
       return { text, status: 400, violations: [`body: invalid JSON: ${(err as Error).message}`] };
     }
-    const violations = validateOtlpJson(parsed);
+    const violations = validateOtlpJson(parsed, { numericInt64: opts.numericInt64 });
     return { text, status: violations.length ? 400 : 200, violations, parsed, spanCount: countSpans(parsed) };
   }
 

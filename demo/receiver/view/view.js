@@ -27,14 +27,20 @@ function renderList(traces) {
       const row = el(
         'tr',
         t.traceId === current ? 'selected' : null,
-        el('td', null, link, t.rootComplete ? undefined : el('span', 'orphan', 'root missing')),
+        el(
+          'td',
+          null,
+          link,
+          t.rootComplete ? undefined : el('span', 'orphan', 'root missing'),
+          t.groupedTraces ? el('span', 'grouped', `+ ${t.groupedTraces} of its page view`) : undefined,
+        ),
         el('td', 'services', ...t.services.map(serviceChip)),
         el('td', 'num', formatMs(t.durationMs)),
         el('td', 'num', String(t.spanCount)),
         el('td', `num${t.errorCount ? ' bad' : ''}`, String(t.errorCount)),
         el('td', 'muted', formatClock(t.startMs)),
       );
-      Object.assign(row.dataset, { traceId: t.traceId, rootName: t.rootName, services: t.services.join(','), spanCount: t.spanCount, errorCount: t.errorCount });
+      Object.assign(row.dataset, { traceId: t.traceId, rootName: t.rootName, services: t.services.join(','), spanCount: t.spanCount, errorCount: t.errorCount, pageViewId: t.pageViewId ?? '', groupedTraces: t.groupedTraces });
       row.addEventListener('click', (e) => {
         if (e.target !== link) location.hash = `trace=${t.traceId}`;
       });
@@ -54,12 +60,18 @@ function renderTrace(trace) {
   $('trace-title').textContent = trace.rootName;
   $('trace-meta').textContent =
     `trace ${trace.traceId} · ${formatMs(trace.durationMs)} · ${trace.spanCount} spans · ${trace.errorCount} errors · started ${formatClock(trace.startMs)}` +
-    (trace.droppedSpans ? ` · ${trace.droppedSpans} spans not kept` : '');
+    (trace.droppedSpans ? ` · ${trace.droppedSpans} spans not kept` : '') +
+    (trace.groupedTraces ? ` · with ${trace.groupedTraces} one-span traces of page view ${trace.pageViewId} (Web Vitals, errors)` : '');
   renderVitals($('vitals'), trace.vitals);
   $('legend').replaceChildren(...trace.services.map(serviceChip));
   renderWaterfall($('waterfall'), trace.spans, shown.spanId, selectSpan);
   const selected = trace.spans.find((s) => s.spanId === shown.spanId);
   if (selected) renderDetails($('details'), selected, trace.startMs);
+  else {
+    // Another trace's span must not stay on screen next to this one.
+    delete $('details').dataset.spanId;
+    $('details').replaceChildren(el('p', 'muted', 'Click a span to see its attributes and events.'));
+  }
 }
 
 /** Shows the trace in the URL; redraws it only when spans were added since. */
