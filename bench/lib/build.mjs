@@ -1,7 +1,7 @@
 // Builds what the bench serves and weighs, with the same rollup + terser settings as
 // rollup.config.mjs: the reference stack (with and without Zone.js) as script-tag IIFEs,
 // and a tiny app importing tracelet's npm entry, bundled the way an app's bundler would.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import commonjs from '@rollup/plugin-commonjs';
 import resolve from '@rollup/plugin-node-resolve';
@@ -20,8 +20,11 @@ const selfResolve = {
   resolveId: (id) => (id === 'tracelet' ? join(ROOT, 'dist/index.js') : null),
 };
 
-/** Bundles `input` to `file` and returns rollup's output chunk (with per-module rendered code). */
-export async function bundle({ input, file, format = 'iife', name, minified = true, plugins = [] }) {
+/**
+ * Bundles `input` to `file` (or, code-split, into `dir`) and returns rollup's output chunks
+ * (with per-module rendered code).
+ */
+export async function bundle({ input, file, dir, format = 'iife', name, minified = true, plugins = [] }) {
   const b = await rollup({
     input,
     plugins: [selfResolve, resolve({ browser: true, rootDir: ROOT, modulePaths: [join(ROOT, 'node_modules')] }), commonjs(), ...plugins],
@@ -33,12 +36,12 @@ export async function bundle({ input, file, format = 'iife', name, minified = tr
   });
   try {
     const { output } = await b.write({
-      file,
+      ...(dir ? { dir, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' } : { file }),
       format,
       ...(name && { name }),
       plugins: minified ? [minify(format === 'es')] : [],
     });
-    return output[0];
+    return output;
   } finally {
     await b.close();
   }
@@ -60,8 +63,21 @@ export function buildBundles() {
       out[label] = join(BUNDLES, r.file);
       await bundle({ input: r.input, file: out[label], name: 'OtelRef' });
     }
-    out['tracelet ESM app'] = join(BUNDLES, 'tracelet-esm-app.min.js');
-    await bundle({ input: join(ROOT, 'bench/reference/tracelet-esm-app.js'), file: out['tracelet ESM app'], format: 'es' });
+    // Issue #12: `init` may reach the agent through a dynamic import(), which the app's bundler
+    // splits into its own chunk: the page loads the entry and its static imports first.
+    const dir = join(BUNDLES, 'tracelet-esm-app');
+    await rm(dir, { recursive: true, force: true });
+    const chunks = (await bundle({ input: join(ROOT, 'bench/reference/tracelet-esm-app.js'), dir, format: 'es' })).filter((c) => c.type === 'chunk');
+    const entry = chunks.find((c) => c.isEntry);
+    const initial = new Set([entry.fileName]);
+    for (let n = 0; n !== initial.size; ) {
+      n = initial.size;
+      for (const c of chunks) if (initial.has(c.fileName)) for (const i of c.imports) initial.add(i);
+    }
+    out['tracelet ESM app'] = {
+      initial: chunks.filter((c) => initial.has(c.fileName)).map((c) => join(dir, c.fileName)),
+      lazy: chunks.filter((c) => !initial.has(c.fileName)).map((c) => join(dir, c.fileName)),
+    };
     return out;
   })();
   return built;
