@@ -46,7 +46,7 @@ async function driver(cfg) {
     if (document.readyState !== 'complete') await new Promise((r) => addEventListener('load', r, { once: true }));
     const t0 = now();
     let ended; // () => spans ended so far; undefined where nothing ends spans
-    if (cfg.kind === 'ref') ended = () => window.__ended;
+    if (cfg.kind.startsWith('ref')) ended = () => window.__ended;
     else if (cfg.kind === 'tracelet-full') {
       let a;
       while (!(a = window.Tracelet?.getAgent?.()) && now() - t0 < cfg.readyMs) await sleep(20);
@@ -162,10 +162,10 @@ function requestsPage(q, site) {
   const native = '<script>window.__native = { fetch: window.fetch, XHR: window.XMLHttpRequest, open: XMLHttpRequest.prototype.open, send: XMLHttpRequest.prototype.send };</script>';
   let agent = '';
   const endpoint = site.receiver.url;
-  if (kind === 'ref') {
+  if (kind.startsWith('ref')) {
     // The stock stack started in code (its script-tag start has no handle) with a span counter.
     const start = `window.__ended = 0; OtelRef.init({ serviceName: 'bench', endpoint: ${JSON.stringify(endpoint)}, spanProcessors: [{ onStart() {}, onEnd() { window.__ended++; }, forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() }] });`;
-    agent = agentTag(new URLSearchParams({ agent: 'ref', start: 'glue' }), endpoint) + `<script>${start}</script>`;
+    agent = agentTag(new URLSearchParams({ agent: kind, start: 'glue' }), endpoint) + `<script>${start}</script>`;
   } else if (kind === 'tracelet-full') {
     const b = traceletBuilds();
     agent = agentTag(new URLSearchParams({ agent: b.twoStage ? 'tracelet-loader' : 'tracelet', start: 'tag', endpoint }), endpoint);
@@ -201,7 +201,7 @@ export async function run() {
       },
     },
   });
-  const agents = ['none', 'ref', ...(builds.loader && AGENT_SRC['tracelet-loader'] ? ['tracelet-loader-only'] : []), 'tracelet-full'];
+  const agents = ['none', 'ref', ...(process.env.BENCH_FULL ? ['ref-nozone'] : []), ...(builds.loader && AGENT_SRC['tracelet-loader'] ? ['tracelet-loader-only'] : []), 'tracelet-full'];
   const pages = 2;
   const rounds = Math.ceil(runs(160) / pages);
   const per = Object.fromEntries(agents.map((a) => [a, { rounds: [], ends: { fetch: [], xhr: [] }, pages: [] }]));

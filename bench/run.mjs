@@ -2,12 +2,15 @@
 // OpenTelemetry web stack in the same run, then a headline table. Writes
 // bench/out/results.json and the generated section of BENCHMARKS.md (skip with --no-write).
 // `--only=size,hotpath` runs some parts; BENCH_QUICK=1 fewer runs (a smoke test);
-// BENCH_FULL=1 adds the Zone/zoneless variants to the request-overhead part.
+// BENCH_FULL=1 adds the stock stack without Zone to the request-overhead part.
+// Issue #12's layout (loader + agent + eager bundle) is measured when dist/ has it; before
+// that, dist/tracelet.min.js is the bundle and the parts say "loader: not built".
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { traceletBuilds } from './lib/builds.mjs';
 import { mdTable, table } from './lib/common.mjs';
 import { loadSupport, OUT, ROOT } from './lib/support.mjs';
 import * as size from './size.mjs';
@@ -43,7 +46,13 @@ async function machine() {
     node: process.version,
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     loadAtStart: loadavg()[0],
+    layout: traceletBuilds(),
   };
+}
+
+function describeLayout(b) {
+  if (!b.twoStage) return `tracelet builds: ${b.note}`;
+  return `tracelet builds: loader ${b.loader}, agent ${b.agent}, eager bundle ${b.bundle ?? 'not built'}`;
 }
 
 async function main() {
@@ -52,6 +61,7 @@ async function main() {
   const t0 = Date.now();
   const m = await machine();
   console.log(`tracelet bench — ${m.nproc} cores (${m.cpu}), ${m.memGiB} GiB, Chromium ${m.chromium}, Node ${m.node}; load average ${m.loadAtStart.toFixed(2)}`);
+  console.log(describeLayout(m.layout));
   if (m.loadAtStart > 0.5 * Number(m.nproc)) console.log(`WARNING: the machine is busy (1-min load average ${m.loadAtStart.toFixed(2)} on ${m.nproc} cores): timings will be noisy; ratios are paired within the run but still suffer.`);
   const results = [];
   const failed = [];
@@ -85,6 +95,8 @@ async function main() {
       START,
       '',
       `Latest run: ${m.date}, \`npm run bench\` (${seconds} s). Machine: ${m.nproc} cores (\`nproc\`), ${m.cpu}, ${m.memGiB} GiB RAM; Chromium ${m.chromium} (Debian, headless, via \`launchChromium()\`); Node ${m.node}. 1-min load average at the start ${m.loadAtStart.toFixed(2)}, after each part: ${loads}${Math.max(m.loadAtStart, ...results.map((r) => r.load ?? 0)) > 0.5 * Number(m.nproc) ? ' — **the machine was busy with other work during this run; treat the timings as noisy**' : ''}.`,
+      '',
+      describeLayout(m.layout) + '.',
       '',
       '### Headline',
       '',
