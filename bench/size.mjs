@@ -9,11 +9,10 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { rollup } from 'rollup';
 import { minify as terserMinify } from 'terser';
-import { buildBundles } from './lib/build.mjs';
+import { buildBundles, rollupConfigFor } from './lib/build.mjs';
 import { AGENT, BUNDLE, LOADER, LOADER_AIM_GZIP, LOADER_MAX_GZIP, traceletBuilds } from './lib/builds.mjs';
 import { fmt, fmtRatio, kb, main, mdTable, ratio, table } from './lib/common.mjs';
 import { ROOT } from './lib/support.mjs';
@@ -83,13 +82,7 @@ const packageOf = (id) => {
  * bundle, minified and gzipped on its own, then scaled to the real bundle's gzip size.
  */
 export async function breakdown(outputFile = LOADER) {
-  const configs = (await import(pathToFileURL(join(ROOT, 'rollup.config.mjs')).href)).default;
-  let cfg;
-  for (const c of configs) {
-    const o = [c.output].flat().find((x) => x?.file === outputFile);
-    if (o) cfg = { ...c, output: o };
-  }
-  if (!cfg) throw new Error(`rollup.config.mjs has no build writing ${outputFile}`);
+  const cfg = await rollupConfigFor(outputFile);
   const cwd = process.cwd();
   process.chdir(ROOT); // the config's paths are relative to the repo
   let modules;

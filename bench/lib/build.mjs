@@ -3,6 +3,7 @@
 // and a tiny app importing tracelet's npm entry, bundled the way an app's bundler would.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import commonjs from '@rollup/plugin-commonjs';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
@@ -11,6 +12,19 @@ import { OUT, ROOT } from './support.mjs';
 
 export const SITE = join(OUT, 'site');
 export const BUNDLES = join(SITE, 'bundles');
+
+/**
+ * The build in rollup.config.mjs that writes `outputFile`, with that one output; run it with
+ * the repo as the working directory (the config's paths are relative).
+ */
+export async function rollupConfigFor(outputFile) {
+  const configs = (await import(pathToFileURL(join(ROOT, 'rollup.config.mjs')).href)).default;
+  for (const c of configs) {
+    const o = [c.output].flat().find((x) => x?.file === outputFile);
+    if (o) return { ...c, output: o };
+  }
+  throw new Error(`rollup.config.mjs has no build writing ${outputFile}`);
+}
 
 /** Exactly rollup.config.mjs's minifier. */
 export const minify = (module) => terser({ ecma: 2020, module, compress: { passes: 2 }, format: { comments: false } });

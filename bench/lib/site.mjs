@@ -22,6 +22,8 @@ export const AGENT_SRC = {
   // Issue #12's loader, which adds dist/tracelet.agent.min.js when the page is idle.
   'tracelet-loader': served(builds.loader),
   'tracelet-zone': '/dist/tracelet.zone.min.js',
+  // The eager bundle rebuilt without the minifier by bench/profile.mjs.
+  'tracelet-unminified': '/bundles/tracelet-unminified.js',
   ref: '/bundles/otel-web-zone.min.js',
   'ref-nozone': '/bundles/otel-web-nozone.min.js',
 };
