@@ -43,7 +43,11 @@ export async function run() {
               const t0 = Date.now();
               // A two-stage agent arrives after the load event: wait for it (bounded).
               const started = async () =>
-                page.evaluate(() => (window.Tracelet ? window.Tracelet.getAgent?.()?.enabled === true : !!window.OtelRef));
+                page.evaluate(() => {
+                  if (!window.Tracelet) return !!window.OtelRef;
+                  const a = window.Tracelet.getAgent?.();
+                  return !!a && a.enabled !== false;
+                });
               if (agent !== 'none') {
                 while (!(await started()) && Date.now() - t0 < READY_MS) await sleep(50);
                 // A build that failed to start would look free: refuse to report it.

@@ -60,7 +60,7 @@ async function driver(cfg) {
       };
     } else if (cfg.kind === 'tracelet-loader-only') {
       // Until the loader has asked for the agent (its 404 shows in Resource Timing), then a moment.
-      const asked = () => performance.getEntriesByType('resource').some((e) => e.name.endsWith(cfg.agentSrc));
+      const asked = () => performance.getEntriesByType('resource').some((e) => e.name.includes(cfg.agentSrc));
       while (!asked() && now() - t0 < cfg.readyMs) await sleep(20);
       out.agentRequested = asked();
       await sleep(200);
