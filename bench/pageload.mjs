@@ -15,7 +15,7 @@ import { AGENT_LABEL, AGENT_SRC, pageUrl, startBenchSite } from './lib/site.mjs'
 import { loadSupport } from './lib/support.mjs';
 import { attribute, TRACE_CATEGORIES } from './lib/trace.mjs';
 
-const AFTER_START_MS = 1000;
+const AFTER_START_MS = 500;
 const READY_MS = 10_000;
 const OWN = { ref: /\/bundles\/otel-web[^/]*\.js/, tracelet: /\/dist\/tracelet\.[^/]*\.js/ };
 
@@ -24,7 +24,7 @@ export async function run() {
   const builds = traceletBuilds();
   const site = await startBenchSite();
   const browser = await launchChromium();
-  const R = Math.max(8, runs(10));
+  const R = Math.max(6, runs(8));
   const agents = ['none', 'ref', ...(builds.twoStage && AGENT_SRC['tracelet-loader'] ? ['tracelet-loader'] : []), ...(AGENT_SRC['tracelet-bundle'] ? ['tracelet-bundle'] : [])];
   const samples = Object.fromEntries(agents.map((a) => [a, []]));
   try {
@@ -52,8 +52,8 @@ export async function run() {
                 while (!(await started()) && Date.now() - t0 < READY_MS) await sleep(50);
                 // A build that failed to start would look free: refuse to report it.
                 if (!(await started())) throw new Error(`${agent}: the agent did not start within ${READY_MS / 1000} s of the load event`);
+                await sleep(AFTER_START_MS);
               }
-              await sleep(AFTER_START_MS);
             } finally {
               trace = await browser.stopTracing();
             }
