@@ -5,23 +5,40 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildBundles, SITE } from './build.mjs';
+import { traceletBuilds } from './builds.mjs';
 import { startBenchReceiver } from './receiver.mjs';
 import { loadSupport, ROOT } from './support.mjs';
 
-/** Where each agent's script-tag build is served. */
+const builds = traceletBuilds();
+const served = (f) => (f ? '/' + f : undefined);
+
+/** Where each agent's script-tag build is served (undefined: not built). */
 export const AGENT_SRC = {
   // @opentelemetry/api alone (from the zoneless reference bundle, never started): the no-op floor.
   api: '/bundles/otel-web-nozone.min.js',
-  tracelet: '/dist/tracelet.min.js',
+  // The glue below needs an agent at once: the eager bundle (today's dist/tracelet.min.js).
+  tracelet: served(builds.bundle ?? builds.loader),
+  'tracelet-bundle': served(builds.bundle),
+  // Issue #12's loader, which adds dist/tracelet.agent.min.js when the page is idle.
+  'tracelet-loader': served(builds.loader),
   'tracelet-zone': '/dist/tracelet.zone.min.js',
+  // The eager bundle rebuilt without the minifier by bench/profile.mjs.
+  'tracelet-unminified': '/bundles/tracelet-unminified.js',
   ref: '/bundles/otel-web-zone.min.js',
   'ref-nozone': '/bundles/otel-web-nozone.min.js',
 };
 
+/** data-agent-src for "the agent never arrives": a path the site answers with 404. */
+export const MISSING_AGENT_SRC = '/dist/no-such-agent.min.js';
+
 export const AGENT_LABEL = {
   none: 'no agent',
   api: 'OTel API, no SDK (no-op)',
-  tracelet: 'tracelet',
+  tracelet: builds.twoStage ? 'tracelet bundle' : 'tracelet',
+  'tracelet-bundle': 'tracelet bundle (eager)',
+  'tracelet-loader': 'tracelet loader (default tag)',
+  'tracelet-loader-only': 'tracelet loader alone (agent 404)',
+  'tracelet-full': builds.twoStage ? 'tracelet loader + agent' : 'tracelet (bundle; loader not built)',
   'tracelet-async': 'tracelet (async tag)',
   'tracelet-zone': 'tracelet + Zone',
   ref: 'OTel web + Zone',
@@ -45,9 +62,13 @@ const GLUE = `
   } else if (kind === 'api') {
     window.bench = { tracer: OtelRef.trace.getTracer('api-noop'), flush: () => Promise.resolve(), ended: () => 0 };
   } else if (kind.startsWith('tracelet')) {
+    const wire = (a) => {
+      const ended = () => { const s = a.stats(); let n = s.exported + s.queued; for (const k in s.dropped) n += s.dropped[k]; return n; };
+      window.bench = { tracer: a.tracer, flush: () => a.flush(), ended, stats: () => a.stats() };
+    };
     const a = Tracelet.init(opts);
-    const ended = () => { const s = a.stats(); let n = s.exported + s.queued; for (const k in s.dropped) n += s.dropped[k]; return n; };
-    window.bench = { tracer: a.tracer, flush: () => a.flush(), ended, stats: () => a.stats() };
+    // A loader (issue #12) hands the agent over later, through onReady.
+    if (a && a.tracer) wire(a); else Tracelet.onReady(wire);
   } else {
     let n = 0;
     const counter = { onStart() {}, onEnd() { n++; }, forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() };
@@ -75,20 +96,55 @@ document.addEventListener('DOMContentLoaded', () => {
 const APP_CSS = 'body { font: 16px/1.4 sans-serif; margin: 2em; } h1 { font-size: 40px; } img { width: 32px; height: 32px; }';
 const PIXEL_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"><rect width="1" height="1"/></svg>';
 
+/*
+ * First script of a page with probe=1, before any agent: records Long Animation Frames (with
+ * their script attribution) and long tasks from the start, for the page-load part.
+ */
+const PROBE = `
+window.__perf = { loaf: [], longtask: [], ready: undefined };
+try {
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__perf.loaf.push({ start: e.startTime, duration: e.duration, blocking: e.blockingDuration,
+    scripts: e.scripts.map((s) => ({ url: s.sourceURL, duration: s.duration, invoker: s.invoker, type: s.invokerType, start: s.startTime })) }); })
+    .observe({ type: 'long-animation-frame', buffered: true });
+} catch {}
+try {
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__perf.longtask.push({ start: e.startTime, duration: e.duration }); }).observe({ type: 'longtask', buffered: true });
+} catch {}`;
+const READY = `window.Tracelet && Tracelet.onReady && Tracelet.onReady(() => { window.__perf.ready = performance.now(); });`;
+
+/** Headers of a bench page; `coi`: cross-origin isolated (5 µs performance.now()). */
+export function htmlHeaders(coi) {
+  const h = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
+  if (coi) Object.assign(h, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
+  return h;
+}
+
+/**
+ * The agent's `<script>` tag for a page: `agent` (a key of AGENT_SRC, `-async` for an async
+ * tag), `start=tag` (data-endpoint/data-service-name: the agent starts itself) or glue,
+ * `agentSrc` (data-agent-src for the loader).
+ */
+export function agentTag(q, receiverUrl) {
+  const agent = q.get('agent') ?? 'none';
+  const start = q.get('start') ?? 'glue';
+  const base = agent.replace(/-async$/, '');
+  const async = agent.endsWith('-async');
+  const src = AGENT_SRC[base];
+  if (agent !== 'none' && !src) throw new Error(`agent ${agent}: not built or unknown`);
+  if (!src) return '';
+  const endpoint = q.get('endpoint') ?? receiverUrl;
+  const data = start === 'tag' ? ` data-endpoint="${endpoint}" data-service-name="bench"` : '';
+  const agentSrc = q.get('agentSrc') ? ` data-agent-src="${q.get('agentSrc')}"` : '';
+  return `<script src="${src}"${async ? ' async' : ''}${data}${agentSrc}></script>`;
+}
+
 function pageHtml(q, receiverUrl) {
   const agent = q.get('agent') ?? 'none';
   const start = q.get('start') ?? 'glue';
   const assets = q.get('assets') === '1';
-  const base = agent.replace(/-async$/, '');
-  const async = agent.endsWith('-async');
-  const src = AGENT_SRC[base];
-  if (agent !== 'none' && !src) throw new Error(`unknown agent ${agent}`);
-  const endpoint = q.get('endpoint') ?? receiverUrl;
-  let tag = '';
-  if (src) {
-    const data = start === 'tag' ? ` data-endpoint="${endpoint}" data-service-name="bench"` : '';
-    tag = `<script src="${src}"${async ? ' async' : ''}${data}></script>`;
-  }
+  const probe = q.get('probe') === '1';
+  let tag = agentTag(q, receiverUrl);
+  if (probe) tag = `<script>${PROBE}</script>${tag}${agent.startsWith('tracelet') ? `<script>${READY}</script>` : ''}`;
   const glue = start === 'glue' ? `<script>${GLUE}</script>` : '';
   const head = assets ? '<link rel="stylesheet" href="/assets/app.css"><script src="/assets/app.js"></script>' : '';
   const body = assets
@@ -102,10 +158,11 @@ function pageHtml(q, receiverUrl) {
  * bundles and the repo's dist/ under /dist/, with the receiver's /v1/traces also mounted
  * there (a same-origin endpoint); and the receiver on its own origin (cross-origin), which
  * answers CORS for the page origin like the Collector. Both listen on 127.0.0.1 only.
- * `/page?agent=…&start=glue|tag&opts=<json>&assets=1&coi=1`: coi=1 makes the page
- * cross-origin isolated, which gives performance.now() 5 µs resolution instead of 100 µs.
+ * `/page?agent=…&start=glue|tag&opts=<json>&assets=1&coi=1&probe=1&agentSrc=…`: coi=1 makes the
+ * page cross-origin isolated, which gives performance.now() 5 µs resolution instead of 100 µs.
+ * `routes` adds handlers on the page origin (path → handler).
  */
-export async function startBenchSite() {
+export async function startBenchSite({ routes = {} } = {}) {
   await buildBundles();
   await mkdir(join(SITE, 'assets'), { recursive: true });
   await writeFile(join(SITE, 'assets/app.js'), APP_JS);
@@ -118,14 +175,13 @@ export async function startBenchSite() {
   const files = serveStatic(SITE, {
     '/page': (req, res) => {
       const q = new URL(req.url ?? '/', 'http://x').searchParams;
-      const headers = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
-      if (q.get('coi') === '1') Object.assign(headers, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
-      res.writeHead(200, headers).end(pageHtml(q, receiver.url));
+      res.writeHead(200, htmlHeaders(q.get('coi') === '1')).end(pageHtml(q, receiver.url));
     },
     '/api/ping': (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end('{"ok":true}');
     },
     '/v1/traces': receiver.handle,
+    ...routes,
   });
   const page = await startHttpServer((req, res, body) => (req.url?.startsWith('/dist/') ? dist(req, res, body) : files(req, res, body)));
   receiver.allowOrigin(page.url);
@@ -140,8 +196,8 @@ export async function startBenchSite() {
 }
 
 /** The URL of a bench page. */
-export function pageUrl(site, params) {
+export function pageUrl(site, params, path = '/page') {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
-  return `${site.page.url}/page?${q}`;
+  return `${site.page.url}${path}?${q}`;
 }
