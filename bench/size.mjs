@@ -128,18 +128,17 @@ async function fileSizes(rel) {
 const sumSizes = (...xs) => ({ raw: xs.reduce((t, x) => t + x.raw, 0), gzip: xs.reduce((t, x) => t + x.gzip, 0), brotli: xs.reduce((t, x) => t + x.brotli, 0) });
 const met = (ok) => (ok ? 'met' : 'missed');
 
-/** Budgets for every shipped build: today's gzip + 2%; the loader never above its hard cap. */
-async function writeBudget(twoStage) {
+/** Budgets for every shipped build: today's gzip + 2%. */
+async function writeBudget() {
   const builds = {};
   for (const f of await distBuilds()) {
     const s = await fileSizes(f);
     if (!s) continue;
     let budget = Math.ceil(s.gzip * (1 + BUDGET_HEADROOM));
-    if (twoStage && f === LOADER) budget = Math.min(budget, LOADER_MAX_GZIP);
     builds[f] = { gzip: s.gzip, budget };
   }
   const doc = {
-    description: `gzip -9 (node:zlib level 9) budgets in bytes for each build in dist/ (an ESM entry counts with the dist/ chunks it imports), enforced by test/unit/size-budget.test.ts, which also caps the loader (dist/tracelet.min.js once dist/tracelet.agent.min.js exists) at ${LOADER_MAX_GZIP} B. Recorded by \`npm run build && node bench/size.mjs --write-budget\` (today's size + 2%); lower them as the builds shrink.`,
+    description: `gzip -9 (node:zlib level 9) budgets in bytes for each build in dist/ (an ESM entry counts with the dist/ chunks it imports), enforced by test/unit/size-budget.test.ts. Recorded by \`npm run build && node bench/size.mjs --write-budget\` (today's size + 2%); lower them as the builds shrink.`,
     headroom: BUDGET_HEADROOM,
     builds,
   };
@@ -211,7 +210,7 @@ export async function run({ writeBudget: write = process.argv.includes('--write-
     'Per-package: each package’s tree-shaken code as rendered in the bundle, minified and gzipped alone; the share column scales those to the real gzip total (cross-package gzip context is shared in the real bundle). Sizes of two files are summed compressed one by one: they are two requests.',
     'Anchors from ../shared/FIELD-NOTES.md (esbuild, not rebuilt here): Elastic APM RUM 23.2 KB, web-vitals attribution 6.2 KB, loaders: Sentry ~1 KB, Datadog 276 B, Elastic 331 B, SpeedCurve LUX 628 B gzip.',
   ].filter(Boolean);
-  const budgetNote = write ? await writeBudget(b.twoStage) : '';
+  const budgetNote = write ? await writeBudget() : '';
 
   const text = [
     '== 1. Bundle size ==',

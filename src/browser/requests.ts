@@ -32,7 +32,8 @@ export interface Requests {
   stop(): void;
 }
 
-export function adoptRequests(tracer: Tracer): Requests {
+/** `tracerFor` gives each kind its instrumentation scope (`tracelet/fetch`, `tracelet/xml-http-request`). */
+export function adoptRequests(tracerFor: (k: RequestRecord['k']) => Tracer): Requests {
   const waiting = new Map<RequestRecord, () => void>();
   /** Entries already given to a span: two requests of one URL never share one. */
   const claimed = new WeakSet<PerformanceEntry>();
@@ -47,7 +48,7 @@ export function adoptRequests(tracer: Tracer): Requests {
     const method = KNOWN_METHODS.includes(r.m.toUpperCase()) ? r.m.toUpperCase() : '_OTHER';
     const url = new URL(r.u);
     const span = startAdopted(
-      tracer,
+      tracerFor(r.k),
       method,
       {
         kind: SpanKind.CLIENT,

@@ -284,7 +284,7 @@ describe('npm run demo', () => {
     const has = (t: ViewTrace, action: string) => t.spans.some((s) => s.name === action) && t.spans.some((s) => s.service === 'shop-origin' && s.attributes['http.route'] === (action === 'recommend' ? '/recommendations' : '/cart'));
     const cart = await waitForTrace((t) => has(t, 'add to cart'), 'add to cart');
     const xhr = requestOf(cart, 'add to cart');
-    expect(xhr.scope.name).toMatch(/xml-http-request/);
+    expect(xhr.scope.name).toBe('tracelet/xml-http-request');
     expectStitched(cart, xhr, '/cart');
 
     const slow = await waitForTrace((t) => has(t, 'recommend'), 'recommend');

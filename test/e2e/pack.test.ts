@@ -108,20 +108,23 @@ describe('the npm package', () => {
     rmSync(dir, { recursive: true, force: true });
     const source = `
 import { trace, type Tracer } from '@opentelemetry/api';
-import { init, getAgent, ConfigError, type Agent, type Options } from 'tracelet';
+import { init, getAgent, onReady, ConfigError, type Agent, type Options, type Tracelet } from 'tracelet';
 import { init as initZone } from 'tracelet/zone';
 import { instrument as instrumentWorker, type ExportedHandler } from 'tracelet/cloudflare';
 import { instrument as instrumentDeno, flush, type ServeHandler } from 'tracelet/deno';
 
 const options: Options = { serviceName: 'shop-web', endpoint: 'https://collector.example.com/v1/traces', propagateTo: ['https://api.example.com'], sampleRate: 0.5 };
-export function start(zone: boolean): Agent {
-  const agent = zone ? initZone(options) : init(options);
-  const tracer: Tracer = agent.tracer;
-  tracer.startActiveSpan('checkout', (span) => span.end());
-  trace.getTracer('app').startSpan('mine').end();
-  const stats: number = agent.stats().exported;
-  void stats;
-  return getAgent() ?? agent;
+export function start(zone: boolean): Tracelet {
+  const tracelet = zone ? initZone(options) : init(options);
+  tracelet.onReady((agent: Agent) => {
+    const tracer: Tracer = agent.tracer;
+    tracer.startActiveSpan('checkout', (span) => span.end());
+    trace.getTracer('app').startSpan('mine').end();
+    const stats: number = agent.stats().exported;
+    void stats;
+  });
+  onReady((agent) => void (getAgent() === agent));
+  return tracelet;
 }
 export const isConfigError = (e: unknown): boolean => e instanceof ConfigError;
 

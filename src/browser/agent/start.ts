@@ -61,6 +61,8 @@ type Adopters = { [K in LoaderRecord['k']]?: (r: Extract<LoaderRecord, { k: K }>
 interface FeatureContext {
   h: Hub;
   tracer: Tracer;
+  /** A tracer of the agent's provider with its own instrumentation scope. */
+  scope: (name: string) => Tracer;
   config: BrowserConfig;
   adopt: Adopters;
   stops: (() => void)[];
@@ -84,7 +86,7 @@ const FEATURES: Record<keyof BrowserConfig['instrumentations'], (f: FeatureConte
 function requests(f: FeatureContext, kind: RequestRecord['k']) {
   let r = (f as { requests?: ReturnType<typeof adoptRequests> }).requests;
   if (!r) {
-    r = (f as { requests?: ReturnType<typeof adoptRequests> }).requests = adoptRequests(f.tracer);
+    r = (f as { requests?: ReturnType<typeof adoptRequests> }).requests = adoptRequests((k) => f.scope(k === 'fetch' ? 'tracelet/fetch' : 'tracelet/xml-http-request'));
     f.stops.push(r.stop);
     f.settle.push(r.settle);
     f.drain.push((ms) => r!.drain(ms));
@@ -152,6 +154,7 @@ export function startAgent(h: Hub, extras: StartExtras = {}): Agent {
   const f: FeatureContext = {
     h,
     tracer,
+    scope: (name) => provider.getTracer(name),
     config,
     adopt: {},
     stops: [],

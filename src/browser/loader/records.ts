@@ -1,3 +1,4 @@
+import { formatTraceparent } from '../../core/propagation';
 import { MAX_RECORDS } from '../constants';
 import { matchesAny } from '../../core/urlMatch';
 import type { Hub, Ids, LoaderRecord, RequestRecord } from './hub';
@@ -39,7 +40,7 @@ export const propagates = (h: Hub, url: string): boolean =>
   (url + '/').startsWith(location.origin + '/') || matchesAny(url, h.pt);
 
 /** W3C `traceparent` for a request record. */
-export const traceparent = (r: RequestRecord): string => `00-${r.t}-${r.i}-${(r.f | 256).toString(16).slice(1)}`;
+export const traceparent = (r: RequestRecord): string => formatTraceparent(r.t, r.i, r.f);
 
 /** Trace headers the caller set itself: the agent then sets neither (theirs win). */
 export const TRACE_HEADERS = ['traceparent', 'tracestate'];
