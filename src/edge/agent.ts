@@ -64,7 +64,7 @@ export function createAgent(config: EdgeConfig, runtime: Attributes, { transport
     scheduledDelayMillis: config.scheduledDelayMillis,
   });
   const provider = new BasicTracerProvider({
-    sampler: new ParentOrRootSampler(traceIdRatio(config.sampleRate)),
+    sampler: new ParentOrRootSampler(traceIdRatio(config.sampleRate), { randomTraceIdFlag: config.randomTraceIdFlag }),
     spanProcessors: [new PipelineSpanProcessor(pipeline)],
     idGenerator: pooledIdGenerator,
     spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },

@@ -1,4 +1,6 @@
-import { ConfigError, parseCoreOptions, type CoreConfig, type CoreOptions } from '../core/config';
+import { ConfigError, optionalBoolean, parseCoreOptions, type CoreConfig, type CoreOptions } from '../core/config';
+
+export { optionalBoolean };
 
 /** Options of the edge wrappers (Cloudflare Workers, Deno): the core options plus these. */
 export interface EdgeOptions extends CoreOptions {
@@ -23,13 +25,6 @@ export interface EdgeConfig extends CoreConfig {
   route?: (request: Request) => string | undefined;
   exportTimeoutMillis: number;
   compression: 'gzip' | 'none';
-}
-
-export function optionalBoolean(o: Record<string, unknown>, key: string, fallback: boolean): boolean {
-  const v = o[key];
-  if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'boolean') throw new ConfigError(key, `must be true or false, got ${JSON.stringify(v) ?? typeof v}`);
-  return v;
 }
 
 /** Validates edge options; throws a ConfigError naming the first bad option. The endpoint must be absolute. */

@@ -112,7 +112,7 @@ function clientCall(
   }
   const span = agent.tracer.startSpan(method, { kind: SpanKind.CLIENT, attributes: attrs }, ctx);
   const sc = span.spanContext();
-  const traceparent = formatTraceparent(sc.traceId, sc.spanId, outgoingFlags(ctx, sc));
+  const traceparent = formatTraceparent(sc.traceId, sc.spanId, outgoingFlags(sc));
   const tracestate = sc.traceState?.serialize();
   let init: RequestInit;
   if (request) {

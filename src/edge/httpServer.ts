@@ -55,7 +55,7 @@ export function traceRequest(
     if (!agent.config.serverTiming || !(res instanceof Response)) return res;
     const sc = span.spanContext();
     try {
-      return withServerTiming(res, serverTimingEntry(sc.traceId, sc.spanId, outgoingFlags(parent, sc)));
+      return withServerTiming(res, serverTimingEntry(sc.traceId, sc.spanId, outgoingFlags(sc)));
     } catch {
       return res; // a body already used cannot be copied: the response matters more than the header
     }

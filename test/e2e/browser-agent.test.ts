@@ -75,7 +75,7 @@ describe('script tag in Chromium', () => {
         'http.response.status_code': 200,
         'server.address': '127.0.0.1',
       });
-      expect(traceparentOf(api.seen, path)).toBe(`00-${span.traceId}-${span.spanId}-03`);
+      expect(traceparentOf(api.seen, path)).toBe(`00-${span.traceId}-${span.spanId}-01`);
     }
 
     // The third origin: spans recorded, but it never sees a trace id nor a preflight.
@@ -161,7 +161,7 @@ describe('ESM entry bundled into an app, in Chromium', () => {
     expect(checkout.attributes['cart.items']).toBe(3);
     expect(checkout.resource['service.name']).toBe('esm-app');
     const client = spans.find((s) => s.kind === CLIENT && s.attributes['url.full'] === api.url + '/api/esm')!;
-    expect(traceparentOf(api.seen, '/api/esm')).toBe(`00-${client.traceId}-${client.spanId}-03`);
+    expect(traceparentOf(api.seen, '/api/esm')).toBe(`00-${client.traceId}-${client.spanId}-01`);
     expect(site.receiver.rejected).toEqual([]);
     expect(problems.errors).toEqual([]);
     await page.close();

@@ -6,7 +6,7 @@ import { traceFetch } from '../../src/edge/fetch';
 import { traceRequest } from '../../src/edge/httpServer';
 import { startTestAgent } from '../support/edgeAgent';
 import type { OtlpReceiver } from '../support/otlpReceiver';
-import { ROOT, buildEdgeBundle, freePort, serverTimingTraceparent, startOrigin, startProcess, tempDir, waitFor, waitForHttp, type RunningProcess } from '../support/edge';
+import { ROOT, buildEdgeBundle, freePort, otelGoPre142Extract, serverTimingTraceparent, startOrigin, startProcess, tempDir, waitFor, waitForHttp, type RunningProcess } from '../support/edge';
 import { APP_SOURCE } from '../support/edgeScenarios';
 import { STRICT_OUT, oracleTraceparent, oracleTracestate, seed, strictOutgoingTracestate, traceparents, tracestates } from '../unit/host-w3c';
 
@@ -53,7 +53,15 @@ function judge(tp: string, ts: string, serverTiming: string | null, out: { trace
   if (st.split('-')[1] !== traceId) return 'Server-Timing and the outgoing call are in different traces';
   if (want && traceId !== want.traceId) return 'a valid incoming trace was not continued';
   if (!want && traceId === tp.match(/[0-9a-f]{32}/)?.[0]) return 'an invalid incoming trace id was kept';
-  if (!want && (parseInt(sent.slice(-2), 16) & 2) === 0) return 'a fresh trace is not marked random';
+  const sentFlags = parseInt(sent.slice(-2), 16);
+  // A fresh trace is sent as -01 (no random flag by default), which OTel Go < 1.42 accepts.
+  if (!want && (sentFlags !== 1 || !otelGoPre142Extract(sent))) return `a fresh trace is sent as ${sent}, not -01`;
+  if (want) {
+    // The parent's flags are passed on as they came: sampled, and random for version 00.
+    const inTp = tp.replace(/^[ \t]+|[ \t]+$/g, '');
+    const inFlags = parseInt(inTp.slice(53, 55), 16) & (inTp.startsWith('00-') ? 3 : 1);
+    if (sentFlags !== inFlags) return `flags ${inTp.slice(53, 55)} came in, ${sent.slice(-2)} went out`;
+  }
   const state = out.tracestate ?? undefined;
   if (state !== undefined && !strictOutgoingTracestate(state)) return `outgoing tracestate ${JSON.stringify(state)}`;
   if (state !== undefined && (!want || !oracleTracestate(ts))) return `tracestate ${JSON.stringify(state)} without a valid incoming pair`;

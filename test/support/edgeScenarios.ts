@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { ReceivedSpan, OtlpReceiver } from './otlpReceiver';
-import { incomingParent, serverTimingTraceparent, waitFor, type RunningProcess, type SeenByOrigin } from './edge';
+import { incomingParent, otelGoPre142Extract, serverTimingTraceparent, waitFor, type RunningProcess, type SeenByOrigin } from './edge';
 
 /**
  * The edge app both runtimes serve, as a plain ES module: each runtime's entry wraps it
@@ -185,11 +185,31 @@ export function edgeScenarios(target: () => EdgeTarget): void {
     const tp = serverTimingTraceparent(res.headers.get('server-timing'))!;
     const traceId = tp.split('-')[1];
     expect(traceId).not.toBe('0af7651916cd43dd8448eb211c80319c');
-    // A trace the edge starts has a random id: flags sampled + random.
-    expect(tp.endsWith('-03')).toBe(true);
+    // A trace the edge starts is sampled, without the random flag (randomTraceIdFlag is off).
+    expect(tp.endsWith('-01')).toBe(true);
     const spans = await waitForTrace(t, traceId, 2);
     expect(spans.find((s) => s.kind === SERVER)!.parentSpanId).toBeUndefined();
-    expect(header(originRequest(t, 'malformed'), 'traceparent')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-03$`));
+    expect(header(originRequest(t, 'malformed'), 'traceparent')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+  });
+
+  it('a fresh trace and a browser-started one reach an OTel Go < 1.42 origin as one trace', async () => {
+    const t = target();
+    // No traceparent: the edge starts the trace. Then what the browser agent sends for a
+    // trace it starts (core sampler defaults: sampled, no random flag).
+    for (const [id, headers] of [['go-fresh', {}], ['go-browser', { traceparent: incomingParent('01').traceparent }]] as const) {
+      const res = await fetch(`${t.edgeUrl}/proxy?id=${id}`, { headers });
+      expect(res.status).toBe(200);
+      await res.text();
+      const sent = header(originRequest(t, id), 'traceparent');
+      const go = otelGoPre142Extract(sent);
+      expect(go, `${id}: OTel Go < 1.42 rejects ${sent}`).toBeDefined();
+      const serverTp = serverTimingTraceparent(res.headers.get('server-timing'))!;
+      expect(go!.traceId).toBe(serverTp.split('-')[1]);
+      expect(go!.sampled).toBe(true);
+      if ('traceparent' in headers) expect(go!.traceId).toBe(headers.traceparent.split('-')[1]);
+      const spans = await waitForTrace(t, go!.traceId, 2);
+      expect(spans.find((s) => s.kind === CLIENT)!.spanId).toBe(go!.spanId);
+    }
   });
 
   it('drops an invalid tracestate whole, keeps a valid one, and carries the random flag (02) to the origin', async () => {

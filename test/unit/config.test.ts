@@ -133,6 +133,7 @@ describe('parseCoreOptions: numbers', () => {
         maxQueueSize: 2048,
         maxExportBatchSize: 512,
         scheduledDelayMillis: 5000,
+        randomTraceIdFlag: false,
       });
     }
   });

@@ -18,6 +18,7 @@ describe('edge options', () => {
       exportTimeoutMillis: 10_000,
       sampleRate: 1,
       maxQueueSize: 2048,
+      randomTraceIdFlag: false,
     });
     expect(c.route).toBeUndefined();
   });
@@ -37,6 +38,7 @@ describe('edge options', () => {
     [{ endpoint: '/v1/traces' }, 'endpoint'], // no page to resolve a path against on the edge
     [{ serviceName: '' }, 'serviceName'],
     [{ sampleRate: 2 }, 'sampleRate'],
+    [{ randomTraceIdFlag: 'yes' }, 'randomTraceIdFlag'],
   ])('names the bad option: %o', (patch, option) => {
     expect(() => parseEdgeOptions({ ...base, ...patch })).toThrow(`option "${option}"`);
   });
