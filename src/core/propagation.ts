@@ -104,13 +104,16 @@ export class W3CTraceState implements TraceState {
 
 /**
  * Parses a tracestate value (several header fields already joined by ','). The whole
- * header is dropped — undefined — on any invalid member, a duplicate key, or more
- * than 32 members. Empty members are allowed and skipped.
+ * header is dropped — undefined — on any invalid member or more than 32 members. Empty
+ * members are skipped; of a duplicated key the first member is kept (the W3C suite's
+ * test_tracestate_duplicated_keys wants the duplicates kept or one discarded, not the
+ * whole header dropped).
  */
 export function parseTracestate(value: unknown): W3CTraceState | undefined {
   if (typeof value !== 'string' || value.length > 8192) return undefined;
   const members: [string, string][] = [];
   const seen = new Set<string>();
+  let count = 0;
   for (const part of value.split(',')) {
     const m = part.replace(/^[ \t]+|[ \t]+$/g, '');
     if (!m) continue;
@@ -118,10 +121,10 @@ export function parseTracestate(value: unknown): W3CTraceState | undefined {
     if (eq <= 0) return undefined;
     const key = m.slice(0, eq);
     const val = m.slice(eq + 1);
-    if (!KEY.test(key) || !VALUE.test(val) || seen.has(key)) return undefined;
+    if (!KEY.test(key) || !VALUE.test(val) || ++count > MAX_MEMBERS) return undefined;
+    if (seen.has(key)) continue;
     seen.add(key);
     members.push([key, val]);
-    if (members.length > MAX_MEMBERS) return undefined;
   }
   return members.length ? new W3CTraceState(members) : undefined;
 }

@@ -1,14 +1,17 @@
 import { ConfigError, optionalBoolean, parseCoreOptions, type CoreConfig, type CoreOptions } from '../core/config';
+import { TIMING_TRACE, TIMING_TRACEPARENT } from '../core/serverTiming';
 
 export { optionalBoolean };
 
 /** Options of the edge wrappers (Cloudflare Workers, Deno): the core options plus these. */
 export interface EdgeOptions extends CoreOptions {
   /**
-   * Adds `Server-Timing: traceparent;desc="00-<trace>-<span>-<flags>"` to every response, so
-   * the browser agent can make its page-load span a child of the edge span. Default true.
+   * Adds the edge span's traceparent to every response's Server-Timing, so the browser
+   * agent can make its page-load span a child of the edge span: `true` or `'traceparent'`
+   * sends `traceparent;desc="00-…"` (what vendors send and read today), `'trace'` the Trace
+   * Context Level 3 draft's `trace;desc=00-…`, `'both'` both, `false` none. Default true.
    */
-  serverTiming?: boolean;
+  serverTiming?: boolean | 'traceparent' | 'trace' | 'both';
   /** Records `client.address` (the caller's IP: personal data in many places). Default false. */
   captureClientAddress?: boolean;
   /** The route template of a request (`/users/:id`): becomes `http.route` and the span name. */
@@ -20,11 +23,29 @@ export interface EdgeOptions extends CoreOptions {
 }
 
 export interface EdgeConfig extends CoreConfig {
-  serverTiming: boolean;
+  /** The Server-Timing entry names to send (none: off). */
+  serverTiming: readonly string[];
   captureClientAddress: boolean;
   route?: (request: Request) => string | undefined;
   exportTimeoutMillis: number;
   compression: 'gzip' | 'none';
+}
+
+const SERVER_TIMING: Record<string, readonly string[]> = {
+  true: [TIMING_TRACEPARENT],
+  traceparent: [TIMING_TRACEPARENT],
+  trace: [TIMING_TRACE],
+  both: [TIMING_TRACEPARENT, TIMING_TRACE],
+  false: [],
+};
+
+function serverTimingNames(v: unknown): readonly string[] {
+  if (v === undefined || v === null) return SERVER_TIMING.true;
+  const names = (typeof v === 'boolean' || typeof v === 'string') && Object.hasOwn(SERVER_TIMING, String(v)) ? SERVER_TIMING[String(v)] : undefined;
+  if (!names || v === 'true' || v === 'false') {
+    throw new ConfigError('serverTiming', `must be true, false, "traceparent", "trace" or "both", got ${JSON.stringify(v) ?? typeof v}`);
+  }
+  return names;
 }
 
 /** Validates edge options; throws a ConfigError naming the first bad option. The endpoint must be absolute. */
@@ -45,7 +66,7 @@ export function parseEdgeOptions(input: unknown): EdgeConfig {
   }
   return {
     ...core,
-    serverTiming: optionalBoolean(o, 'serverTiming', true),
+    serverTiming: serverTimingNames(o.serverTiming),
     captureClientAddress: optionalBoolean(o, 'captureClientAddress', false),
     route: typeof route === 'function' ? (route as EdgeConfig['route']) : undefined,
     exportTimeoutMillis: timeout,

@@ -3,7 +3,8 @@ import { TRACEPARENT, TRACESTATE, extractInto, outgoingFlags } from '../core/pro
 import type { EdgeAgent } from './agent';
 import { withAgent } from './context';
 import { methodAttributes } from './http';
-import { serverTimingEntry, withServerTiming } from './serverTiming';
+import { serverTimingEntries } from '../core/serverTiming';
+import { withServerTiming } from './serverTiming';
 import { runInSpan } from './span';
 
 /** What the runtime adapter knows about a request beyond the Request itself. */
@@ -52,10 +53,10 @@ export function traceRequest(
       span.setAttribute('error.type', String(res.status));
     }
   }).then((res) => {
-    if (!agent.config.serverTiming || !(res instanceof Response)) return res;
+    if (!agent.config.serverTiming.length || !(res instanceof Response)) return res;
     const sc = span.spanContext();
     try {
-      return withServerTiming(res, serverTimingEntry(sc.traceId, sc.spanId, outgoingFlags(sc)));
+      return withServerTiming(res, serverTimingEntries(agent.config.serverTiming, sc.traceId, sc.spanId, outgoingFlags(sc)));
     } catch {
       return res; // a body already used cannot be copied: the response matters more than the header
     }

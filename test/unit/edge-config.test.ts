@@ -12,7 +12,7 @@ describe('edge options', () => {
     expect(c).toMatchObject({
       serviceName: 'edge',
       endpoint: 'https://collector.example/v1/traces',
-      serverTiming: true,
+      serverTiming: ['traceparent'],
       captureClientAddress: false,
       compression: 'gzip',
       exportTimeoutMillis: 10_000,
@@ -23,14 +23,27 @@ describe('edge options', () => {
     expect(c.route).toBeUndefined();
   });
 
+  it.each([
+    [true, ['traceparent']],
+    ['traceparent', ['traceparent']],
+    ['trace', ['trace']],
+    ['both', ['traceparent', 'trace']],
+    [false, []],
+  ] as const)('serverTiming: %o sends %o', (serverTiming, names) => {
+    expect(parseEdgeOptions({ ...base, serverTiming }).serverTiming).toEqual(names);
+  });
+
   it('keeps the edge options it is given', () => {
     const route = () => '/x';
     const c = parseEdgeOptions({ ...base, serverTiming: false, captureClientAddress: true, route, compression: 'none', exportTimeoutMillis: 500 });
-    expect(c).toMatchObject({ serverTiming: false, captureClientAddress: true, route, compression: 'none', exportTimeoutMillis: 500 });
+    expect(c).toMatchObject({ serverTiming: [], captureClientAddress: true, route, compression: 'none', exportTimeoutMillis: 500 });
   });
 
   it.each([
     [{ serverTiming: 'yes' }, 'serverTiming'],
+    [{ serverTiming: 'true' }, 'serverTiming'],
+    [{ serverTiming: 'constructor' }, 'serverTiming'],
+    [{ serverTiming: ['trace'] }, 'serverTiming'],
     [{ captureClientAddress: 1 }, 'captureClientAddress'],
     [{ route: '/users/:id' }, 'route'],
     [{ compression: 'br' }, 'compression'],
@@ -48,7 +61,7 @@ describe('edge options', () => {
     expect(startAgent({ ...base, serverTiming: 'no' }, {})).toBeUndefined();
     expect(startAgent(undefined, {})).toBeUndefined();
     expect(error).toHaveBeenCalledTimes(2);
-    expect(error.mock.calls[0][0]).toMatch(/^tracelet: option "serverTiming" must be true or false.*tracing is off$/);
+    expect(error.mock.calls[0][0]).toMatch(/^tracelet: option "serverTiming" must be true, false, "traceparent", "trace" or "both", got "no"; tracing is off$/);
     expect(error.mock.calls[1][0]).toMatch(/option "options" must be an object/);
   });
 });

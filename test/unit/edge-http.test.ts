@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EdgeAgent } from '../../src/edge/agent';
 import { traceFetch } from '../../src/edge/fetch';
 import { traceRequest } from '../../src/edge/httpServer';
+import { traceparentFromServerTiming } from '../../src/core/serverTiming';
 import { withServerTiming } from '../../src/edge/serverTiming';
 import { incomingParent, otelGoPre142Extract, serverTimingTraceparent } from '../support/edge';
 import { SPAN_KIND, startTestAgent } from '../support/edgeAgent';
@@ -258,6 +259,27 @@ describe('Server-Timing', () => {
     expect(upgrade.headers.has('server-timing')).toBe(false);
     const ws = Object.assign(new Response(null, { status: 200 }), { webSocket: {} });
     expect(withServerTiming(ws, 'traceparent;desc="x"').headers.has('server-timing')).toBe(false);
+  });
+
+  it.each([
+    ['trace', /^trace;desc=00-([0-9a-f]{32})-[0-9a-f]{16}-01$/],
+    ['both', /^traceparent;desc="00-([0-9a-f]{32})-[0-9a-f]{16}-01", trace;desc=00-([0-9a-f]{32})-[0-9a-f]{16}-01$/],
+  ] as const)('serverTiming: %s sends the Level 3 draft entry, which the browser-side reader picks up', async (serverTiming, shape) => {
+    const other = await startTestAgent({ serverTiming });
+    try {
+      const res = await traceRequest(other.agent, request('/x'), () => new Response(''));
+      const header = res.headers.get('server-timing')!;
+      expect(header).toMatch(shape);
+      // As a browser's PerformanceServerTiming would list them.
+      const entries = header.split(', ').map((e) => ({ name: e.split(';')[0], description: e.split('desc=')[1].replace(/"/g, '') }));
+      const tp = traceparentFromServerTiming(entries)!;
+      expect(tp.split('-')[1]).toBe(header.match(shape)![1]);
+      await other.agent.flush();
+      const [server] = (await other.receiver.waitForSpans((s) => s.length >= 1)).filter((s) => s.traceId === tp.split('-')[1]);
+      expect(tp.split('-')[2]).toBe(server.spanId);
+    } finally {
+      await other.close();
+    }
   });
 
   it('is left out with serverTiming: false', async () => {

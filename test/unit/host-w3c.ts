@@ -43,6 +43,7 @@ function oracleValue(v: string): boolean {
 export function oracleTracestate(raw: string): [string, string][] | undefined {
   if (raw.length > MAX_TS) return undefined;
   const members: [string, string][] = [];
+  let count = 0;
   for (const part of raw.split(',')) {
     const m = owsTrim(part);
     if (m === '') continue;
@@ -50,10 +51,12 @@ export function oracleTracestate(raw: string): [string, string][] | undefined {
     if (eq < 1) return undefined;
     const key = m.slice(0, eq);
     const value = m.slice(eq + 1);
-    if (!KEY.test(key) || !oracleValue(value) || members.some(([k]) => k === key)) return undefined;
-    members.push([key, value]);
+    if (!KEY.test(key) || !oracleValue(value)) return undefined;
+    count++;
+    // W3C suite, test_tracestate_duplicated_keys: a duplicated key keeps its first member.
+    if (!members.some(([k]) => k === key)) members.push([key, value]);
   }
-  return members.length && members.length <= 32 ? members : undefined;
+  return members.length && count <= 32 ? members : undefined;
 }
 
 export function strictOutgoingTracestate(v: string): boolean {

@@ -22,6 +22,7 @@ import {
   parseTracestate,
 } from '../../src/core/propagation';
 import { ParentOrRootSampler } from '../../src/core/sampler';
+import { traceparentFromServerTiming } from '../../src/core/serverTiming';
 
 const TID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SID = '00f067aa0ba902b7';
@@ -141,8 +142,15 @@ describe('parseTracestate', () => {
     expect(parseTracestate('a=x  y')!.get('a')).toBe('x  y');
   });
 
-  it('drops the whole header for a duplicate key', () => {
-    expect(parseTracestate('a=1,b=2,a=3')).toBeUndefined();
+  it('keeps the first member of a duplicated key (W3C test_tracestate_duplicated_keys)', () => {
+    expect(parseTracestate('a=1,b=2,a=3')!.serialize()).toBe('a=1,b=2');
+    expect(parseTracestate('foo=1,foo=1')!.serialize()).toBe('foo=1');
+    expect(parseTracestate('foo=1,foo=2')!.serialize()).toBe('foo=1');
+    expect(parseTracestate(['foo=1', 'foo=2'].join(','))!.get('foo')).toBe('1');
+    // Still strict about the rest: an invalid member drops the header, duplicates count toward 32.
+    expect(parseTracestate('foo=1,foo=2,BAD=3')).toBeUndefined();
+    expect(parseTracestate(Array.from({ length: 33 }, () => 'a=1').join(','))).toBeUndefined();
+    expect(parseTracestate(Array.from({ length: 32 }, () => 'a=1').join(','))!.serialize()).toBe('a=1');
   });
 
   it('keeps 32 members and drops the whole header at 33', () => {
@@ -347,6 +355,28 @@ describe('W3CPropagator', () => {
     const ctx = extracted({ traceparent: tp() });
     for (const carrier of [undefined, null, {}]) {
       expect(() => p.inject(ctx, carrier, defaultTextMapSetter)).not.toThrow();
+    }
+  });
+});
+
+describe('traceparentFromServerTiming (the browser reads the navigation entry with it)', () => {
+  const e = (name: string, description: unknown) => ({ name, description });
+  it('reads traceparent;desc= and the Level 3 draft trace;desc=, traceparent first', () => {
+    expect(traceparentFromServerTiming([e('db', '53'), e('traceparent', tp())])).toBe(tp());
+    expect(traceparentFromServerTiming([e('trace', tp('00'))])).toBe(tp('00'));
+    expect(traceparentFromServerTiming([e('trace', tp('00')), e('traceparent', tp('01'))])).toBe(tp('01'));
+    // An invalid traceparent entry does not hide a valid trace entry; blanks are trimmed.
+    expect(traceparentFromServerTiming([e('traceparent', 'nope'), e('trace', ' ' + tp() + '\t')])).toBe(tp());
+    expect(traceparentFromServerTiming([e('traceparent', tp().toUpperCase())])).toBeUndefined();
+    expect(traceparentFromServerTiming([e('Trace', tp())])).toBeUndefined();
+    expect(traceparentFromServerTiming([])).toBeUndefined();
+  });
+
+  it('never throws, whatever it is given', () => {
+    const hostile = { length: 1, get 0() { throw new Error('x'); } };
+    for (const v of [undefined, null, 0, 'traceparent', {}, [null], [e('trace', 5)], [e('trace', {})], hostile, { length: -1 }, { length: 1e10 }]) {
+      expect(() => traceparentFromServerTiming(v)).not.toThrow();
+      expect(traceparentFromServerTiming(v)).toBeUndefined();
     }
   });
 });
