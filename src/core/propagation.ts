@@ -129,7 +129,8 @@ export function parseTracestate(value: unknown): W3CTraceState | undefined {
   return members.length ? new W3CTraceState(members) : undefined;
 }
 
-function headerValue(carrier: unknown, getter: TextMapGetter, key: string): string | undefined {
+/** A carrier's header as one string (several values joined by ','). */
+export function headerValue(carrier: unknown, getter: TextMapGetter, key: string): string | undefined {
   const v = getter.get(carrier, key);
   if (Array.isArray(v)) return v.join(',');
   return typeof v === 'string' ? v : undefined;

@@ -4,7 +4,7 @@ import { ConfigError } from '../core/config';
 import { MAX_STRING_LENGTH } from '../core/otlp';
 import { ExportPipeline } from '../core/pipeline';
 import { PipelineSpanProcessor } from '../core/processor';
-import { W3CPropagator } from '../core/propagation';
+import { FormatsPropagator } from '../core/formats';
 import { resourceAttributes } from '../core/resource';
 import { ParentOrRootSampler, traceIdRatio } from '../core/sampler';
 import type { Stats } from '../core/stats';
@@ -37,12 +37,12 @@ let registered = false;
  * Makes `trace.getTracer()`, `context.active()` and `propagation` of @opentelemetry/api work
  * inside handlers. First agent wins; a provider someone else registered is left alone.
  */
-function registerGlobals(provider: BasicTracerProvider): void {
+function registerGlobals(provider: BasicTracerProvider, config: EdgeConfig): void {
   if (registered) return;
   registered = true;
   context.setGlobalContextManager(edgeContext);
   trace.setGlobalTracerProvider(provider);
-  propagation.setGlobalPropagator(new W3CPropagator());
+  propagation.setGlobalPropagator(new FormatsPropagator(config.propagators));
 }
 
 export interface AgentOptions {
@@ -69,7 +69,7 @@ export function createAgent(config: EdgeConfig, runtime: Attributes, { transport
     idGenerator: pooledIdGenerator,
     spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },
   });
-  registerGlobals(provider);
+  registerGlobals(provider, config);
   installFetch();
   return {
     config,

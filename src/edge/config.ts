@@ -1,4 +1,5 @@
 import { ConfigError, optionalBoolean, parseCoreOptions, type CoreConfig, type CoreOptions } from '../core/config';
+import { PROPAGATORS, type PropagatorName } from '../core/formats';
 import { TIMING_TRACE, TIMING_TRACEPARENT } from '../core/serverTiming';
 
 export { optionalBoolean };
@@ -12,6 +13,12 @@ export interface EdgeOptions extends CoreOptions {
    * Context Level 3 draft's `trace;desc=00-…`, `'both'` both, `false` none. Default true.
    */
   serverTiming?: boolean | 'traceparent' | 'trace' | 'both';
+  /**
+   * Trace context formats: extracted from a request in this order (W3C first when listed),
+   * all injected into outbound calls. `b3` is the single `b3` header, `b3multi` the
+   * `X-B3-*` headers (either reads both), `jaeger` is `uber-trace-id`. Default ['tracecontext'].
+   */
+  propagators?: readonly PropagatorName[];
   /** Records `client.address` (the caller's IP: personal data in many places). Default false. */
   captureClientAddress?: boolean;
   /** The route template of a request (`/users/:id`): becomes `http.route` and the span name. */
@@ -25,6 +32,7 @@ export interface EdgeOptions extends CoreOptions {
 export interface EdgeConfig extends CoreConfig {
   /** The Server-Timing entry names to send (none: off). */
   serverTiming: readonly string[];
+  propagators: readonly PropagatorName[];
   captureClientAddress: boolean;
   route?: (request: Request) => string | undefined;
   exportTimeoutMillis: number;
@@ -48,6 +56,19 @@ function serverTimingNames(v: unknown): readonly string[] {
   return names;
 }
 
+const DEFAULT_PROPAGATORS: readonly PropagatorName[] = ['tracecontext'];
+
+function propagatorNames(v: unknown): readonly PropagatorName[] {
+  if (v === undefined || v === null) return DEFAULT_PROPAGATORS;
+  const known = PROPAGATORS as readonly unknown[];
+  if (!Array.isArray(v) || !v.length || !v.every((n) => known.includes(n))) {
+    throw new ConfigError('propagators', `must be a non-empty array of ${PROPAGATORS.map((n) => JSON.stringify(n)).join(', ')}, got ${JSON.stringify(v) ?? typeof v}`);
+  }
+  // W3C first, then the others in the order given, each once.
+  const names = [...new Set(v as PropagatorName[])];
+  return names.includes('tracecontext') ? ['tracecontext', ...names.filter((n) => n !== 'tracecontext')] : names;
+}
+
 /** Validates edge options; throws a ConfigError naming the first bad option. The endpoint must be absolute. */
 export function parseEdgeOptions(input: unknown): EdgeConfig {
   const core = parseCoreOptions(input);
@@ -67,6 +88,7 @@ export function parseEdgeOptions(input: unknown): EdgeConfig {
   return {
     ...core,
     serverTiming: serverTimingNames(o.serverTiming),
+    propagators: propagatorNames(o.propagators),
     captureClientAddress: optionalBoolean(o, 'captureClientAddress', false),
     route: typeof route === 'function' ? (route as EdgeConfig['route']) : undefined,
     exportTimeoutMillis: timeout,

@@ -36,7 +36,8 @@ const handler = async (request) => (await app(request, origin)) ?? new Response(
 const listen = (name) => ({ hostname: '127.0.0.1', port: 0, onListen: ({ port }) => console.log('LISTEN ' + name + ' ' + port) });
 const route = (r) => new URL(r.url).pathname;
 
-serve({ serviceName: 'edge-deno', endpoint: otlp, scheduledDelayMillis: 50, route }, handler, listen('main'));
+const propagators = ['tracecontext', 'b3', 'b3multi', 'jaeger'];
+serve({ serviceName: 'edge-deno', endpoint: otlp, scheduledDelayMillis: 50, route, propagators }, handler, listen('main'));
 Deno.serve(listen('down'), instrument(handler, { serviceName: 'edge-deno-down', endpoint: Deno.env.get('DEAD'), scheduledDelayMillis: 20 }));
 serve({ serviceName: 'edge-deno-lazy', endpoint: otlp, scheduledDelayMillis: 600000 }, handler, listen('lazy'));
 `;

@@ -33,12 +33,13 @@ export default instrument(
       return (await app(request, env.ORIGIN_URL)) ?? new Response('not found', { status: 404 });
     },
   },
-  (env) => ({ serviceName: env.SERVICE, endpoint: env.OTLP, route: (r) => new URL(r.url).pathname }),
+  (env) => ({ serviceName: env.SERVICE, endpoint: env.OTLP, route: (r) => new URL(r.url).pathname, propagators: env.PROPAGATORS?.split(',') }),
 );
 `;
 
 function capnpConfig(p: { edge: number; down: number; origin: number; originUrl: string; otlp: string; dead: string }): string {
-  const worker = (service: string, otlp: string) => `(
+  // The main worker reads and writes every format; the other keeps the default (W3C only).
+  const worker = (service: string, otlp: string, propagators = '') => `(
   modules = [
     (name = "worker.js", esModule = embed "worker.js"),
     (name = "app.js", esModule = embed "app.js"),
@@ -48,7 +49,8 @@ function capnpConfig(p: { edge: number; down: number; origin: number; originUrl:
   compatibilityFlags = ["nodejs_als"],
   bindings = [
     (name = "SERVICE", text = "${service}"),
-    (name = "OTLP", text = "${otlp}"),
+    (name = "OTLP", text = "${otlp}"),${propagators && `
+    (name = "PROPAGATORS", text = "${propagators}"),`}
     (name = "ORIGIN_URL", text = "${p.originUrl}"),
     (name = "ORIGIN", service = "origin"),
   ],
@@ -69,7 +71,7 @@ const config :Workerd.Config = (
   ],
 );
 
-const edge :Workerd.Worker = ${worker('edge-workerd', p.otlp)};
+const edge :Workerd.Worker = ${worker('edge-workerd', p.otlp, 'tracecontext,b3,b3multi,jaeger')};
 const edgeDown :Workerd.Worker = ${worker('edge-workerd-down', p.dead)};
 `;
 }

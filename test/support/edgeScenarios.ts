@@ -212,6 +212,48 @@ export function edgeScenarios(target: () => EdgeTarget): void {
     }
   });
 
+  it('B3 single, B3 multi and uber-trace-id continue the trace; the origin gets every format; malformed ones start a fresh trace', async () => {
+    const t = target();
+    const cases = ['b3', 'b3multi', 'jaeger'].map((format) => {
+      const p = incomingParent('01');
+      const headers: Record<string, string> =
+        format === 'b3'
+          ? { b3: `${p.traceId}-${p.parentId}-1` }
+          : format === 'b3multi'
+            ? { 'x-b3-traceid': p.traceId, 'x-b3-spanid': p.parentId, 'x-b3-sampled': '1' }
+            : { 'uber-trace-id': `${p.traceId}:${p.parentId}:0:1` };
+      return { format, p, headers };
+    });
+    for (const { format, p, headers } of cases) {
+      const res = await fetch(`${t.edgeUrl}/proxy?id=fmt-${format}`, { headers });
+      expect(res.status).toBe(200);
+      await res.text();
+      const spans = await waitForTrace(t, p.traceId, 2);
+      const server = spans.find((s) => s.kind === SERVER)!;
+      const client = spans.find((s) => s.kind === CLIENT)!;
+      expect(server.parentSpanId, format).toBe(p.parentId);
+      const seen = originRequest(t, `fmt-${format}`);
+      expect(header(seen, 'traceparent')).toBe(`00-${p.traceId}-${client.spanId}-01`);
+      expect(header(seen, 'b3')).toBe(`${p.traceId}-${client.spanId}-1`);
+      expect([header(seen, 'x-b3-traceid'), header(seen, 'x-b3-spanid'), header(seen, 'x-b3-sampled')]).toEqual([p.traceId, client.spanId, '1']);
+      expect(header(seen, 'uber-trace-id')).toBe(`${p.traceId}:${client.spanId}:0:01`);
+    }
+    // A 64-bit B3 trace id is padded to 128 bits.
+    const short = incomingParent('01');
+    const res64 = await fetch(`${t.edgeUrl}/proxy?id=fmt-64`, { headers: { b3: `${short.traceId.slice(16)}-${short.parentId}-1` } });
+    await res64.text();
+    expect(header(originRequest(t, 'fmt-64'), 'x-b3-traceid')).toBe('0'.repeat(16) + short.traceId.slice(16));
+    // Malformed, in every format at once: a fresh trace, a 200, nothing thrown.
+    const bad = { b3: 'zz-not-b3', 'x-b3-traceid': 'x', 'x-b3-spanid': '0000000000000000', 'uber-trace-id': '1:2', traceparent: 'nope' };
+    const res = await fetch(`${t.edgeUrl}/proxy?id=fmt-bad`, { headers: bad });
+    expect(res.status).toBe(200);
+    await res.text();
+    const fresh = serverTimingTraceparent(res.headers.get('server-timing'))!.split('-')[1];
+    const spans = await waitForTrace(t, fresh, 2);
+    expect(spans.find((s) => s.kind === SERVER)!.parentSpanId).toBeUndefined();
+    expect(header(originRequest(t, 'fmt-bad'), 'b3')).toMatch(new RegExp(`^${fresh}-[0-9a-f]{16}-1$`));
+  });
+
   it('drops an invalid tracestate whole, keeps a valid one, and carries the random flag (02) to the origin', async () => {
     const t = target();
     const a = incomingParent('03');
