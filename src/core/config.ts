@@ -21,12 +21,6 @@ export interface CoreOptions {
   maxExportBatchSize?: number;
   /** How long a span may wait before it is exported, in ms. Default 5000. */
   scheduledDelayMillis?: number;
-  /**
-   * Send the W3C Level 2 `random` flag (`-03`) on the traces tracelet starts, for backends
-   * that use it. Default false (`-01`): OpenTelemetry Go before 1.42 rejects flags above
-   * 0x02 and breaks the trace. A flag received from a parent is always passed on.
-   */
-  randomTraceIdFlag?: boolean;
 }
 
 export interface CoreConfig {
@@ -40,7 +34,6 @@ export interface CoreConfig {
   maxQueueSize: number;
   maxExportBatchSize: number;
   scheduledDelayMillis: number;
-  randomTraceIdFlag: boolean;
 }
 
 /** A configuration mistake; the message names the option. */
@@ -58,13 +51,6 @@ export function optionalString(o: Record<string, unknown>, key: string): string 
   const v = o[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw new ConfigError(key, `must be a string, got ${typeof v}`);
-  return v;
-}
-
-export function optionalBoolean(o: Record<string, unknown>, key: string, fallback: boolean): boolean {
-  const v = o[key];
-  if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'boolean') throw new ConfigError(key, `must be true or false, got ${JSON.stringify(v) ?? typeof v}`);
   return v;
 }
 
@@ -138,7 +124,6 @@ export function parseCoreOptions(input: unknown, base?: string): CoreConfig {
     maxQueueSize: numberIn(input, 'maxQueueSize', 1, 1_000_000, 2048, true),
     maxExportBatchSize: numberIn(input, 'maxExportBatchSize', 1, 100_000, 512, true),
     scheduledDelayMillis: numberIn(input, 'scheduledDelayMillis', 0, 3_600_000, 5000),
-    randomTraceIdFlag: optionalBoolean(input, 'randomTraceIdFlag', false),
   };
 }
 

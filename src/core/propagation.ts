@@ -64,12 +64,7 @@ export function formatTraceparent(traceId: string, spanId: string, flags: number
   return '00-' + traceId + '-' + spanId + '-0' + (flags & (FLAG_SAMPLED | FLAG_RANDOM)).toString(16);
 }
 
-/**
- * An immutable W3C tracestate. `random` is never serialized: it marks a trace whose id is
- * known to be random (a parent sent the Level 2 flag, or we started it with
- * `randomTraceIdFlag`), and every child inherits it with the tracestate (the SDK copies a
- * parent's traceState to its children), so the flag is sent only for such traces.
- */
+/** An immutable W3C tracestate; `random` (never sent) marks a random trace id, inherited by children. */
 export class W3CTraceState implements TraceState {
   constructor(
     private readonly members: ReadonlyArray<readonly [string, string]> = [],
@@ -103,11 +98,8 @@ export class W3CTraceState implements TraceState {
 }
 
 /**
- * Parses a tracestate value (several header fields already joined by ','). The whole
- * header is dropped — undefined — on any invalid member or more than 32 members. Empty
- * members are skipped; of a duplicated key the first member is kept (the W3C suite's
- * test_tracestate_duplicated_keys wants the duplicates kept or one discarded, not the
- * whole header dropped).
+ * Parses a tracestate value (header fields joined by ','); undefined on an invalid member
+ * or over 32 members. Of a duplicated key the first wins (W3C test_tracestate_duplicated_keys).
  */
 export function parseTracestate(value: unknown): W3CTraceState | undefined {
   if (typeof value !== 'string' || value.length > 8192) return undefined;
@@ -129,30 +121,25 @@ export function parseTracestate(value: unknown): W3CTraceState | undefined {
   return members.length ? new W3CTraceState(members) : undefined;
 }
 
-/** A carrier's header as one string (several values joined by ','). */
+/** A carrier's header as one string. */
 export function headerValue(carrier: unknown, getter: TextMapGetter, key: string): string | undefined {
   const v = getter.get(carrier, key);
   if (Array.isArray(v)) return v.join(',');
   return typeof v === 'string' ? v : undefined;
 }
 
-/** True when `ts` marks its trace id random (see W3CTraceState). */
+/** True when `ts` marks a random trace id. */
 export function isRandomTrace(ts: TraceState | undefined): boolean {
   return ts instanceof W3CTraceState && ts.random;
 }
 
-/** `ts` (any implementation, or none) marked random, its members kept. */
+/** `ts` (any TraceState, or none) marked random. */
 export function markedRandom(ts: TraceState | undefined): W3CTraceState {
   const w3c = ts instanceof W3CTraceState ? ts : ts && parseTracestate(ts.serialize());
   return (w3c || new W3CTraceState()).asRandom();
 }
 
-/**
- * Outgoing flags for a span: sampled from the span; random only when the span context
- * itself carries it or its trace is marked random. A parent's flags are never rewritten
- * and a trace we start is `-01`/`-00` unless `randomTraceIdFlag` is on: OpenTelemetry Go
- * before 1.42 rejects a version-00 traceparent whose flags exceed 0x02.
- */
+/** Outgoing flags: sampled, and random only for a trace marked so (OTel Go < 1.42 rejects flags > 2). */
 export function outgoingFlags(sc: SpanContext): number {
   return (sc.traceFlags & FLAG_SAMPLED) | (sc.traceFlags & FLAG_RANDOM || isRandomTrace(sc.traceState) ? FLAG_RANDOM : 0);
 }

@@ -4,7 +4,7 @@ import { FLAG_RANDOM, FLAG_SAMPLED, W3CTraceState, isRandomTrace, markedRandom }
 
 const SAMPLED: SamplingResult = { decision: SamplingDecision.RECORD_AND_SAMPLED };
 const DROPPED: SamplingResult = { decision: SamplingDecision.NOT_RECORD };
-/** The tracestate of a root we start with `randomTraceIdFlag`: empty, marked random. */
+/** With `randomTraceIdFlag`: a root's empty, random-marked tracestate. */
 const RANDOM_ROOT = new W3CTraceState([], true);
 const SAMPLED_RANDOM: SamplingResult = { ...SAMPLED, traceState: RANDOM_ROOT };
 const DROPPED_RANDOM: SamplingResult = { ...DROPPED, traceState: RANDOM_ROOT };
@@ -37,7 +37,7 @@ export class ParentOrRootSampler implements Sampler {
     const parent = trace.getSpanContext(context);
     if (parent && trace.isSpanContextValid(parent)) {
       const sampled = (parent.traceFlags & FLAG_SAMPLED) !== 0;
-      // A parent set through the API with the random flag: its children keep the flag too.
+      // An API-set parent's random flag: its children keep it.
       if (parent.traceFlags & FLAG_RANDOM && !isRandomTrace(parent.traceState)) {
         return { decision: sampled ? SAMPLED.decision : DROPPED.decision, traceState: markedRandom(parent.traceState) };
       }

@@ -6,6 +6,7 @@ import { ExportPipeline } from '../core/pipeline';
 import { PipelineSpanProcessor } from '../core/processor';
 import { FormatsPropagator } from '../core/formats';
 import { resourceAttributes } from '../core/resource';
+import { RateLimiter, rateLimitedRoot } from '../core/rateLimit';
 import { ParentOrRootSampler, traceIdRatio } from '../core/sampler';
 import type { Stats } from '../core/stats';
 import type { Transport } from '../core/transport';
@@ -52,6 +53,26 @@ export interface AgentOptions {
   timers?: boolean;
 }
 
+/**
+ * `sampleRate`, then `maxTracesPerSecond`: roots beyond the rate are unsampled and counted.
+ * The count rides with the next export; with timers (Deno) one is scheduled, since a burst
+ * that ends unsampled leaves no span to carry it. (Workers flush after every event.)
+ */
+function rootDecision(config: EdgeConfig, pipeline: ExportPipeline, timers: boolean): (traceId: string) => boolean {
+  const ratio = traceIdRatio(config.sampleRate);
+  if (config.maxTracesPerSecond === undefined) return ratio;
+  let reportDue = false;
+  return rateLimitedRoot(ratio, new RateLimiter(config.maxTracesPerSecond), () => {
+    pipeline.drops.add('rate_limited');
+    if (!timers || reportDue) return;
+    reportDue = true;
+    setTimeout(() => {
+      reportDue = false;
+      pipeline.flush().catch(() => {});
+    }, config.scheduledDelayMillis);
+  });
+}
+
 export function createAgent(config: EdgeConfig, runtime: Attributes, { transport, timers = true }: AgentOptions = {}): EdgeAgent {
   const pipeline = new ExportPipeline({
     timers,
@@ -64,7 +85,7 @@ export function createAgent(config: EdgeConfig, runtime: Attributes, { transport
     scheduledDelayMillis: config.scheduledDelayMillis,
   });
   const provider = new BasicTracerProvider({
-    sampler: new ParentOrRootSampler(traceIdRatio(config.sampleRate), { randomTraceIdFlag: config.randomTraceIdFlag }),
+    sampler: new ParentOrRootSampler(rootDecision(config, pipeline, timers), { randomTraceIdFlag: config.randomTraceIdFlag }),
     spanProcessors: [new PipelineSpanProcessor(pipeline)],
     idGenerator: pooledIdGenerator,
     spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },

@@ -1,8 +1,13 @@
-import { ConfigError, optionalBoolean, parseCoreOptions, type CoreConfig, type CoreOptions } from '../core/config';
+import { ConfigError, parseCoreOptions, type CoreConfig, type CoreOptions } from '../core/config';
 import { PROPAGATORS, type PropagatorName } from '../core/formats';
 import { TIMING_TRACE, TIMING_TRACEPARENT } from '../core/serverTiming';
 
-export { optionalBoolean };
+export function optionalBoolean(o: Record<string, unknown>, key: string, fallback: boolean): boolean {
+  const v = o[key];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'boolean') throw new ConfigError(key, `must be true or false, got ${JSON.stringify(v) ?? typeof v}`);
+  return v;
+}
 
 /** Options of the edge wrappers (Cloudflare Workers, Deno): the core options plus these. */
 export interface EdgeOptions extends CoreOptions {
@@ -14,11 +19,23 @@ export interface EdgeOptions extends CoreOptions {
    */
   serverTiming?: boolean | 'traceparent' | 'trace' | 'both';
   /**
+   * Send the W3C Level 2 `random` flag (`-03`) on the traces tracelet starts, for backends
+   * that use it. Default false (`-01`): OpenTelemetry Go before 1.42 rejects flags above
+   * 0x02 and starts a new trace. A flag received from a parent is always passed on.
+   */
+  randomTraceIdFlag?: boolean;
+  /**
    * Trace context formats: extracted from a request in this order (W3C first when listed),
    * all injected into outbound calls. `b3` is the single `b3` header, `b3multi` the
    * `X-B3-*` headers (either reads both), `jaeger` is `uber-trace-id`. Default ['tracecontext'].
    */
   propagators?: readonly PropagatorName[];
+  /**
+   * At most about this many traces a second start sampled here (root decisions; a request
+   * with a parent follows it). Those beyond are unsampled (`-00` downstream) and counted as
+   * `rate_limited` drops. Default: no limit.
+   */
+  maxTracesPerSecond?: number;
   /** Records `client.address` (the caller's IP: personal data in many places). Default false. */
   captureClientAddress?: boolean;
   /** The route template of a request (`/users/:id`): becomes `http.route` and the span name. */
@@ -33,6 +50,8 @@ export interface EdgeConfig extends CoreConfig {
   /** The Server-Timing entry names to send (none: off). */
   serverTiming: readonly string[];
   propagators: readonly PropagatorName[];
+  maxTracesPerSecond?: number;
+  randomTraceIdFlag: boolean;
   captureClientAddress: boolean;
   route?: (request: Request) => string | undefined;
   exportTimeoutMillis: number;
@@ -54,6 +73,14 @@ function serverTimingNames(v: unknown): readonly string[] {
     throw new ConfigError('serverTiming', `must be true, false, "traceparent", "trace" or "both", got ${JSON.stringify(v) ?? typeof v}`);
   }
   return names;
+}
+
+function maxRate(v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 1_000_000) {
+    throw new ConfigError('maxTracesPerSecond', `must be a number above 0 and at most 1000000, got ${JSON.stringify(v) ?? typeof v}`);
+  }
+  return v;
 }
 
 const DEFAULT_PROPAGATORS: readonly PropagatorName[] = ['tracecontext'];
@@ -89,6 +116,8 @@ export function parseEdgeOptions(input: unknown): EdgeConfig {
     ...core,
     serverTiming: serverTimingNames(o.serverTiming),
     propagators: propagatorNames(o.propagators),
+    maxTracesPerSecond: maxRate(o.maxTracesPerSecond),
+    randomTraceIdFlag: optionalBoolean(o, 'randomTraceIdFlag', false),
     captureClientAddress: optionalBoolean(o, 'captureClientAddress', false),
     route: typeof route === 'function' ? (route as EdgeConfig['route']) : undefined,
     exportTimeoutMillis: timeout,

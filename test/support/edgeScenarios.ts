@@ -37,6 +37,8 @@ export interface EdgeTarget {
   edgeUrl: string;
   /** The same app, exporting to a port where nothing listens. */
   downUrl: string;
+  /** The same app with `maxTracesPerSecond: 10`, exporting to `receiver` as `<serviceName>-limited`. */
+  limitedUrl: string;
   origin: { url: string; seen: SeenByOrigin[] };
   receiver: OtlpReceiver;
   proc: RunningProcess;
@@ -293,6 +295,44 @@ export function edgeScenarios(target: () => EdgeTarget): void {
     await new Promise((r) => setTimeout(r, 500));
     expect(t.proc.child.exitCode).toBeNull();
     expect(t.proc.output().slice(from)).not.toMatch(/uncaught|unhandled|tracelet/i);
+  });
+
+  it('maxTracesPerSecond 10: 1,000 requests in about a second start about 10 sampled traces; the rest are counted', async () => {
+    const t = target();
+    const service = t.serviceName + '-limited';
+    const started = performance.now();
+    let sampled = 0;
+    let unsampled = 0;
+    // 20 rounds of 50 concurrent requests, 50 ms apart (bounded: 1,000 requests in all).
+    for (let round = 0; round < 20; round++) {
+      const flags = await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          const res = await fetch(`${t.limitedUrl}/noio`);
+          await res.text();
+          return serverTimingTraceparent(res.headers.get('server-timing'))!.slice(-2);
+        }),
+      );
+      for (const f of flags) if (f === '01') sampled++; else unsampled++;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    expect(sampled + unsampled).toBe(1000);
+    // Counts ride with the next export: on Workers the next event's (an export was in
+    // flight when the last ones ended). One more request, sampled after a pause, carries them.
+    await new Promise((r) => setTimeout(r, 300));
+    const last = await fetch(`${t.limitedUrl}/noio`);
+    await last.text();
+    expect(serverTimingTraceparent(last.headers.get('server-timing'))!.slice(-2)).toBe('01');
+    // At most the bucket saved while idle (one second's worth) plus the rate over the run.
+    expect(sampled).toBeLessThanOrEqual(10 + Math.ceil(10 * seconds) + 1);
+    expect(sampled).toBeGreaterThanOrEqual(Math.floor(10 * seconds) - 2);
+    // Every sampled trace is exported; the unsampled ones are reported as rate_limited drops.
+    const reported = () =>
+      t.receiver.spans.filter((s) => s.resource['service.name'] === service && s.name === 'tracelet.dropped').reduce((n, s) => n + Number(s.attributes['tracelet.dropped.rate_limited'] ?? 0), 0);
+    await t.receiver.waitForSpans((spans) => spans.filter((s) => s.resource['service.name'] === service && s.kind === SERVER).length > sampled && reported() >= unsampled, 15_000);
+    expect(t.receiver.spans.filter((s) => s.resource['service.name'] === service && s.kind === SERVER)).toHaveLength(sampled + 1);
+    expect(reported()).toBe(unsampled);
+    console.info(`[${service}] 1000 requests in ${seconds.toFixed(2)} s: ${sampled} sampled, ${unsampled} rate_limited`);
   });
 
   it('sends only valid OTLP/JSON: the strict receiver rejected nothing', async () => {

@@ -133,7 +133,6 @@ describe('parseCoreOptions: numbers', () => {
         maxQueueSize: 2048,
         maxExportBatchSize: 512,
         scheduledDelayMillis: 5000,
-        randomTraceIdFlag: false,
       });
     }
   });

@@ -33,6 +33,13 @@ describe('edge options', () => {
     expect(parseEdgeOptions({ ...base, serverTiming }).serverTiming).toEqual(names);
   });
 
+  it('propagators: W3C first, each once; maxTracesPerSecond kept', () => {
+    expect(parseEdgeOptions({ ...base, propagators: ['jaeger', 'b3', 'tracecontext', 'b3'] }).propagators).toEqual(['tracecontext', 'jaeger', 'b3']);
+    expect(parseEdgeOptions({ ...base, propagators: ['b3multi'] }).propagators).toEqual(['b3multi']);
+    expect(parseEdgeOptions(base).maxTracesPerSecond).toBeUndefined();
+    expect(parseEdgeOptions({ ...base, maxTracesPerSecond: 0.5 }).maxTracesPerSecond).toBe(0.5);
+  });
+
   it('keeps the edge options it is given', () => {
     const route = () => '/x';
     const c = parseEdgeOptions({ ...base, serverTiming: false, captureClientAddress: true, route, compression: 'none', exportTimeoutMillis: 500 });
@@ -52,6 +59,13 @@ describe('edge options', () => {
     [{ serviceName: '' }, 'serviceName'],
     [{ sampleRate: 2 }, 'sampleRate'],
     [{ randomTraceIdFlag: 'yes' }, 'randomTraceIdFlag'],
+    [{ maxTracesPerSecond: 0 }, 'maxTracesPerSecond'],
+    [{ maxTracesPerSecond: -1 }, 'maxTracesPerSecond'],
+    [{ maxTracesPerSecond: '10' }, 'maxTracesPerSecond'],
+    [{ maxTracesPerSecond: Infinity }, 'maxTracesPerSecond'],
+    [{ propagators: [] }, 'propagators'],
+    [{ propagators: ['w3c'] }, 'propagators'],
+    [{ propagators: 'b3' }, 'propagators'],
   ])('names the bad option: %o', (patch, option) => {
     expect(() => parseEdgeOptions({ ...base, ...patch })).toThrow(`option "${option}"`);
   });
