@@ -19,6 +19,12 @@ export interface EdgeOptions extends CoreOptions {
    */
   serverTiming?: boolean | 'traceparent' | 'trace' | 'both';
   /**
+   * Workers: carry the trace into RPC calls on service bindings and Durable Object stubs as
+   * one hidden trailing argument, which an instrumented callee removes (see the README).
+   * Turn off when calling RPC methods of Workers that tracelet does not wrap. Default true.
+   */
+  rpcContext?: boolean;
+  /**
    * Send the W3C Level 2 `random` flag (`-03`) on the traces tracelet starts, for backends
    * that use it. Default false (`-01`): OpenTelemetry Go before 1.42 rejects flags above
    * 0x02 and starts a new trace. A flag received from a parent is always passed on.
@@ -52,6 +58,7 @@ export interface EdgeConfig extends CoreConfig {
   propagators: readonly PropagatorName[];
   maxTracesPerSecond?: number;
   randomTraceIdFlag: boolean;
+  rpcContext: boolean;
   captureClientAddress: boolean;
   route?: (request: Request) => string | undefined;
   exportTimeoutMillis: number;
@@ -118,6 +125,7 @@ export function parseEdgeOptions(input: unknown): EdgeConfig {
     propagators: propagatorNames(o.propagators),
     maxTracesPerSecond: maxRate(o.maxTracesPerSecond),
     randomTraceIdFlag: optionalBoolean(o, 'randomTraceIdFlag', false),
+    rpcContext: optionalBoolean(o, 'rpcContext', true),
     captureClientAddress: optionalBoolean(o, 'captureClientAddress', false),
     route: typeof route === 'function' ? (route as EdgeConfig['route']) : undefined,
     exportTimeoutMillis: timeout,
