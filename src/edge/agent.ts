@@ -1,4 +1,4 @@
-import { context, propagation, trace, type Attributes, type Tracer } from '@opentelemetry/api';
+import { context, propagation, trace, type Attributes } from '@opentelemetry/api';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { ConfigError } from '../core/config';
 import { MAX_STRING_LENGTH } from '../core/otlp';
@@ -8,29 +8,15 @@ import { FormatsPropagator } from '../core/formats';
 import { resourceAttributes } from '../core/resource';
 import { RateLimiter, rateLimitedRoot } from '../core/rateLimit';
 import { ParentOrRootSampler, traceIdRatio } from '../core/sampler';
-import type { Stats } from '../core/stats';
-import type { Transport } from '../core/transport';
 import { parseEdgeOptions, type EdgeConfig } from './config';
 import { edgeContext } from './context';
 import { installFetch } from './fetch';
 import { pooledIdGenerator } from '../core/ids';
 import { edgeTransport } from './transport';
+import { LogExporter, installConsole } from './logs';
+import type { AgentOptions, EdgeAgent } from './types';
 
-/** One tracer provider and export pipeline, shared by every request its handler serves. */
-export interface EdgeAgent {
-  readonly config: EdgeConfig;
-  readonly tracer: Tracer;
-  /** Sends everything queued; resolves (never rejects) when each export has been answered. */
-  flush(): Promise<void>;
-  /**
-   * `flush()`, unless an export is in flight already: its `flush()` sends what queued
-   * meanwhile. For Workers, where awaiting another request's I/O draws a warning from
-   * workerd and may lose the continuation.
-   */
-  flushUnlessBusy(): Promise<void>;
-  stats(): Stats;
-  shutdown(): Promise<void>;
-}
+export type { AgentOptions, EdgeAgent };
 
 let registered = false;
 
@@ -44,13 +30,6 @@ function registerGlobals(provider: BasicTracerProvider, config: EdgeConfig): voi
   context.setGlobalContextManager(edgeContext);
   trace.setGlobalTracerProvider(provider);
   propagation.setGlobalPropagator(new FormatsPropagator(config.propagators));
-}
-
-export interface AgentOptions {
-  /** Replaces the OTLP transport (tests). */
-  transport?: Transport;
-  /** False on Workers: exports only from `flush()` inside `waitUntil`, never from a timer. Default true. */
-  timers?: boolean;
 }
 
 /**
@@ -73,10 +52,11 @@ function rootDecision(config: EdgeConfig, pipeline: ExportPipeline, timers: bool
   });
 }
 
-export function createAgent(config: EdgeConfig, runtime: Attributes, { transport, timers = true }: AgentOptions = {}): EdgeAgent {
+export function createAgent(config: EdgeConfig, runtime: Attributes, { transport, logsTransport, timers = true }: AgentOptions = {}): EdgeAgent {
+  const resource = resourceAttributes(config, runtime);
   const pipeline = new ExportPipeline({
     timers,
-    resource: resourceAttributes(config, runtime),
+    resource,
     transport:
       transport ??
       edgeTransport({ endpoint: config.endpoint, headers: config.headers, timeoutMs: config.exportTimeoutMillis, compression: config.compression }),
@@ -92,13 +72,19 @@ export function createAgent(config: EdgeConfig, runtime: Attributes, { transport
   });
   registerGlobals(provider, config);
   installFetch();
+  const logs = config.logs ? new LogExporter(config, resource, timers, logsTransport) : undefined;
+  if (logs) installConsole();
+  // Logs go out with the spans: one flush sends both.
+  const flushLogs = () => logs?.flush() ?? Promise.resolve();
   return {
     config,
     tracer: provider.getTracer('tracelet'),
-    flush: () => pipeline.flush().catch(() => {}),
-    flushUnlessBusy: () => (pipeline.busy ? Promise.resolve() : pipeline.flush().catch(() => {})),
+    logs,
+    flush: () => Promise.all([pipeline.flush().catch(() => {}), flushLogs()]).then(() => {}),
+    flushUnlessBusy: () =>
+      Promise.all([pipeline.busy ? undefined : pipeline.flush().catch(() => {}), logs?.busy ? undefined : flushLogs()]).then(() => {}),
     stats: () => pipeline.stats(),
-    shutdown: () => provider.shutdown().catch(() => {}),
+    shutdown: () => Promise.all([provider.shutdown().catch(() => {}), flushLogs()]).then(() => {}),
   };
 }
 

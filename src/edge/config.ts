@@ -19,6 +19,12 @@ export interface EdgeOptions extends CoreOptions {
    */
   serverTiming?: boolean | 'traceparent' | 'trace' | 'both';
   /**
+   * Export `console.log/info/warn/error/debug` output inside a traced handler as OTLP log
+   * records (`/v1/logs` next to the traces endpoint) with the trace and span ids; the
+   * console prints as before. Default false.
+   */
+  logs?: boolean;
+  /**
    * Workers: carry the trace into RPC calls on service bindings and Durable Object stubs as
    * one hidden trailing argument, which an instrumented callee removes (see the README).
    * Turn off when calling RPC methods of Workers that tracelet does not wrap. Default true.
@@ -59,6 +65,7 @@ export interface EdgeConfig extends CoreConfig {
   maxTracesPerSecond?: number;
   randomTraceIdFlag: boolean;
   rpcContext: boolean;
+  logs: boolean;
   captureClientAddress: boolean;
   route?: (request: Request) => string | undefined;
   exportTimeoutMillis: number;
@@ -126,6 +133,7 @@ export function parseEdgeOptions(input: unknown): EdgeConfig {
     maxTracesPerSecond: maxRate(o.maxTracesPerSecond),
     randomTraceIdFlag: optionalBoolean(o, 'randomTraceIdFlag', false),
     rpcContext: optionalBoolean(o, 'rpcContext', true),
+    logs: optionalBoolean(o, 'logs', false),
     captureClientAddress: optionalBoolean(o, 'captureClientAddress', false),
     route: typeof route === 'function' ? (route as EdgeConfig['route']) : undefined,
     exportTimeoutMillis: timeout,
