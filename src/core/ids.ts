@@ -3,8 +3,7 @@ import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
 /*
  * Ids from the platform's CSPRNG, drawn 4 KiB at a time and written with one fromCharCode
  * per 8 bytes: the SDK's default generator calls Math.random() and concatenates per byte,
- * for every span. The trace ids we start carry the W3C Level 2 `random` flag, which
- * promises unpredictable low bytes.
+ * for every span. Every trace id is random, as the Level 2 `random` flag promises.
  */
 const HEX = new Uint8Array(16).map((_, i) => (i < 10 ? 48 : 87) + i);
 const pool = new Uint8Array(4096);

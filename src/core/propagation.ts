@@ -1,5 +1,4 @@
 import {
-  createContextKey,
   isSpanContextValid,
   trace,
   type Context,
@@ -65,9 +64,12 @@ export function formatTraceparent(traceId: string, spanId: string, flags: number
   return '00-' + traceId + '-' + spanId + '-0' + (flags & (FLAG_SAMPLED | FLAG_RANDOM)).toString(16);
 }
 
-/** An immutable W3C tracestate. */
+/** An immutable W3C tracestate; `random` (never sent) marks a random trace id, inherited by children. */
 export class W3CTraceState implements TraceState {
-  constructor(private readonly members: ReadonlyArray<readonly [string, string]> = []) {}
+  constructor(
+    private readonly members: ReadonlyArray<readonly [string, string]> = [],
+    readonly random = false,
+  ) {}
 
   get(key: string): string | undefined {
     for (const [k, v] of this.members) if (k === key) return v;
@@ -78,11 +80,16 @@ export class W3CTraceState implements TraceState {
     if (!KEY.test(key) || !VALUE.test(value)) return this;
     const rest = this.members.filter(([k]) => k !== key);
     // A new or modified member moves to the left; the list stays within 32 members.
-    return new W3CTraceState([[key, value] as const, ...rest].slice(0, MAX_MEMBERS));
+    return new W3CTraceState([[key, value] as const, ...rest].slice(0, MAX_MEMBERS), this.random);
   }
 
   unset(key: string): TraceState {
-    return new W3CTraceState(this.members.filter(([k]) => k !== key));
+    return new W3CTraceState(this.members.filter(([k]) => k !== key), this.random);
+  }
+
+  /** This tracestate, marked random. */
+  asRandom(): W3CTraceState {
+    return this.random ? this : new W3CTraceState(this.members, true);
   }
 
   serialize(): string {
@@ -91,14 +98,14 @@ export class W3CTraceState implements TraceState {
 }
 
 /**
- * Parses a tracestate value (several header fields already joined by ','). The whole
- * header is dropped — undefined — on any invalid member, a duplicate key, or more
- * than 32 members. Empty members are allowed and skipped.
+ * Parses a tracestate value (header fields joined by ','); undefined on an invalid member
+ * or over 32 members. Of a duplicated key the first wins (W3C test_tracestate_duplicated_keys).
  */
 export function parseTracestate(value: unknown): W3CTraceState | undefined {
   if (typeof value !== 'string' || value.length > 8192) return undefined;
   const members: [string, string][] = [];
   const seen = new Set<string>();
+  let count = 0;
   for (const part of value.split(',')) {
     const m = part.replace(/^[ \t]+|[ \t]+$/g, '');
     if (!m) continue;
@@ -106,34 +113,35 @@ export function parseTracestate(value: unknown): W3CTraceState | undefined {
     if (eq <= 0) return undefined;
     const key = m.slice(0, eq);
     const val = m.slice(eq + 1);
-    if (!KEY.test(key) || !VALUE.test(val) || seen.has(key)) return undefined;
+    if (!KEY.test(key) || !VALUE.test(val) || ++count > MAX_MEMBERS) return undefined;
+    if (seen.has(key)) continue;
     seen.add(key);
     members.push([key, val]);
-    if (members.length > MAX_MEMBERS) return undefined;
   }
   return members.length ? new W3CTraceState(members) : undefined;
 }
 
-/** The remote parent a context was extracted from, to carry its `random` flag to children. */
-const REMOTE_ORIGIN = createContextKey('tracelet.remote-origin');
-
-interface RemoteOrigin {
-  traceId: string;
-  random: boolean;
-}
-
-function headerValue(carrier: unknown, getter: TextMapGetter, key: string): string | undefined {
+/** A carrier's header as one string. */
+export function headerValue(carrier: unknown, getter: TextMapGetter, key: string): string | undefined {
   const v = getter.get(carrier, key);
   if (Array.isArray(v)) return v.join(',');
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Outgoing flags for a span: sampled from the span, random carried from the trace's remote origin. */
-export function outgoingFlags(context: Context, sc: SpanContext): number {
-  const origin = context.getValue(REMOTE_ORIGIN) as RemoteOrigin | undefined;
-  // A trace we started has a random trace id (edge: crypto RNG; browser: the SDK's generator).
-  const random = origin && origin.traceId === sc.traceId ? origin.random : true;
-  return (sc.traceFlags & FLAG_SAMPLED) | (random ? FLAG_RANDOM : 0);
+/** True when `ts` marks a random trace id. */
+export function isRandomTrace(ts: TraceState | undefined): boolean {
+  return ts instanceof W3CTraceState && ts.random;
+}
+
+/** `ts` (any TraceState, or none) marked random. */
+export function markedRandom(ts: TraceState | undefined): W3CTraceState {
+  const w3c = ts instanceof W3CTraceState ? ts : ts && parseTracestate(ts.serialize());
+  return (w3c || new W3CTraceState()).asRandom();
+}
+
+/** Outgoing flags: sampled, and random only for a trace marked so (OTel Go < 1.42 rejects flags > 2). */
+export function outgoingFlags(sc: SpanContext): number {
+  return (sc.traceFlags & FLAG_SAMPLED) | (sc.traceFlags & FLAG_RANDOM || isRandomTrace(sc.traceState) ? FLAG_RANDOM : 0);
 }
 
 /** Extracts a remote SpanContext into `context`; an invalid header leaves the context as it was. */
@@ -141,16 +149,14 @@ export function extractInto(context: Context, traceparent: unknown, tracestate: 
   try {
     const tp = parseTraceparent(traceparent);
     if (!tp) return context;
-    const sc: SpanContext = {
+    const ts = parseTracestate(tracestate);
+    return trace.setSpanContext(context, {
       traceId: tp.traceId,
       spanId: tp.spanId,
       traceFlags: tp.flags,
       isRemote: true,
-      traceState: parseTracestate(tracestate),
-    };
-    return trace
-      .setSpanContext(context, sc)
-      .setValue(REMOTE_ORIGIN, { traceId: tp.traceId, random: (tp.flags & FLAG_RANDOM) !== 0 } satisfies RemoteOrigin);
+      traceState: tp.flags & FLAG_RANDOM ? markedRandom(ts) : ts,
+    });
   } catch {
     return context;
   }
@@ -160,7 +166,7 @@ export class W3CPropagator implements TextMapPropagator {
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
     const sc = trace.getSpanContext(context);
     if (!sc || !isSpanContextValid(sc)) return;
-    setter.set(carrier, TRACEPARENT, formatTraceparent(sc.traceId, sc.spanId, outgoingFlags(context, sc)));
+    setter.set(carrier, TRACEPARENT, formatTraceparent(sc.traceId, sc.spanId, outgoingFlags(sc)));
     const ts = sc.traceState?.serialize();
     if (ts) setter.set(carrier, TRACESTATE, ts);
   }

@@ -1,8 +1,22 @@
 import { trace, type Context } from '@opentelemetry/api';
 import { SamplingDecision, type Sampler, type SamplingResult } from '@opentelemetry/sdk-trace-base';
+import { FLAG_RANDOM, FLAG_SAMPLED, W3CTraceState, isRandomTrace, markedRandom } from './propagation';
 
 const SAMPLED: SamplingResult = { decision: SamplingDecision.RECORD_AND_SAMPLED };
 const DROPPED: SamplingResult = { decision: SamplingDecision.NOT_RECORD };
+/** With `randomTraceIdFlag`: a root's empty, random-marked tracestate. */
+const RANDOM_ROOT = new W3CTraceState([], true);
+const SAMPLED_RANDOM: SamplingResult = { ...SAMPLED, traceState: RANDOM_ROOT };
+const DROPPED_RANDOM: SamplingResult = { ...DROPPED, traceState: RANDOM_ROOT };
+
+export interface SamplerOptions {
+  /**
+   * Mark the traces we start with the W3C Level 2 `random` flag (`-03`/`-02`). Off by
+   * default: OpenTelemetry Go before 1.42 rejects a version-00 traceparent whose flags
+   * exceed 0x02 and starts a new trace. Our trace ids are random either way.
+   */
+  randomTraceIdFlag?: boolean;
+}
 
 /**
  * Parent-based: a span with a parent follows the parent's sampled flag (so the browser,
@@ -10,12 +24,28 @@ const DROPPED: SamplingResult = { decision: SamplingDecision.NOT_RECORD };
  * answers once per session and the edge once per trace.
  */
 export class ParentOrRootSampler implements Sampler {
-  constructor(private readonly sampleRoot: (traceId: string) => boolean) {}
+  private readonly randomFlag: boolean;
+
+  constructor(
+    private readonly sampleRoot: (traceId: string) => boolean,
+    { randomTraceIdFlag = false }: SamplerOptions = {},
+  ) {
+    this.randomFlag = randomTraceIdFlag;
+  }
 
   shouldSample(context: Context, traceId: string): SamplingResult {
     const parent = trace.getSpanContext(context);
-    if (parent && trace.isSpanContextValid(parent)) return parent.traceFlags & 1 ? SAMPLED : DROPPED;
-    return this.sampleRoot(traceId) ? SAMPLED : DROPPED;
+    if (parent && trace.isSpanContextValid(parent)) {
+      const sampled = (parent.traceFlags & FLAG_SAMPLED) !== 0;
+      // An API-set parent's random flag: its children keep it.
+      if (parent.traceFlags & FLAG_RANDOM && !isRandomTrace(parent.traceState)) {
+        return { decision: sampled ? SAMPLED.decision : DROPPED.decision, traceState: markedRandom(parent.traceState) };
+      }
+      return sampled ? SAMPLED : DROPPED;
+    }
+    const sampled = this.sampleRoot(traceId);
+    if (this.randomFlag) return sampled ? SAMPLED_RANDOM : DROPPED_RANDOM;
+    return sampled ? SAMPLED : DROPPED;
   }
 
   toString(): string {

@@ -1,35 +1,22 @@
-import { context, propagation, trace, type Attributes, type Tracer } from '@opentelemetry/api';
+import { context, propagation, trace, type Attributes } from '@opentelemetry/api';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { ConfigError } from '../core/config';
 import { MAX_STRING_LENGTH } from '../core/otlp';
 import { ExportPipeline } from '../core/pipeline';
 import { PipelineSpanProcessor } from '../core/processor';
-import { W3CPropagator } from '../core/propagation';
+import { FormatsPropagator } from '../core/formats';
 import { resourceAttributes } from '../core/resource';
+import { RateLimiter, rateLimitedRoot } from '../core/rateLimit';
 import { ParentOrRootSampler, traceIdRatio } from '../core/sampler';
-import type { Stats } from '../core/stats';
-import type { Transport } from '../core/transport';
 import { parseEdgeOptions, type EdgeConfig } from './config';
 import { edgeContext } from './context';
 import { installFetch } from './fetch';
 import { pooledIdGenerator } from '../core/ids';
 import { edgeTransport } from './transport';
+import { LogExporter, installConsole } from './logs';
+import type { AgentOptions, EdgeAgent } from './types';
 
-/** One tracer provider and export pipeline, shared by every request its handler serves. */
-export interface EdgeAgent {
-  readonly config: EdgeConfig;
-  readonly tracer: Tracer;
-  /** Sends everything queued; resolves (never rejects) when each export has been answered. */
-  flush(): Promise<void>;
-  /**
-   * `flush()`, unless an export is in flight already: its `flush()` sends what queued
-   * meanwhile. For Workers, where awaiting another request's I/O draws a warning from
-   * workerd and may lose the continuation.
-   */
-  flushUnlessBusy(): Promise<void>;
-  stats(): Stats;
-  shutdown(): Promise<void>;
-}
+export type { AgentOptions, EdgeAgent };
 
 let registered = false;
 
@@ -37,25 +24,39 @@ let registered = false;
  * Makes `trace.getTracer()`, `context.active()` and `propagation` of @opentelemetry/api work
  * inside handlers. First agent wins; a provider someone else registered is left alone.
  */
-function registerGlobals(provider: BasicTracerProvider): void {
+function registerGlobals(provider: BasicTracerProvider, config: EdgeConfig): void {
   if (registered) return;
   registered = true;
   context.setGlobalContextManager(edgeContext);
   trace.setGlobalTracerProvider(provider);
-  propagation.setGlobalPropagator(new W3CPropagator());
+  propagation.setGlobalPropagator(new FormatsPropagator(config.propagators));
 }
 
-export interface AgentOptions {
-  /** Replaces the OTLP transport (tests). */
-  transport?: Transport;
-  /** False on Workers: exports only from `flush()` inside `waitUntil`, never from a timer. Default true. */
-  timers?: boolean;
+/**
+ * `sampleRate`, then `maxTracesPerSecond`: roots beyond the rate are unsampled and counted.
+ * The count rides with the next export; with timers (Deno) one is scheduled, since a burst
+ * that ends unsampled leaves no span to carry it. (Workers flush after every event.)
+ */
+function rootDecision(config: EdgeConfig, pipeline: ExportPipeline, timers: boolean): (traceId: string) => boolean {
+  const ratio = traceIdRatio(config.sampleRate);
+  if (config.maxTracesPerSecond === undefined) return ratio;
+  let reportDue = false;
+  return rateLimitedRoot(ratio, new RateLimiter(config.maxTracesPerSecond), () => {
+    pipeline.drops.add('rate_limited');
+    if (!timers || reportDue) return;
+    reportDue = true;
+    setTimeout(() => {
+      reportDue = false;
+      pipeline.flush().catch(() => {});
+    }, config.scheduledDelayMillis);
+  });
 }
 
-export function createAgent(config: EdgeConfig, runtime: Attributes, { transport, timers = true }: AgentOptions = {}): EdgeAgent {
+export function createAgent(config: EdgeConfig, runtime: Attributes, { transport, logsTransport, timers = true }: AgentOptions = {}): EdgeAgent {
+  const resource = resourceAttributes(config, runtime);
   const pipeline = new ExportPipeline({
     timers,
-    resource: resourceAttributes(config, runtime),
+    resource,
     transport:
       transport ??
       edgeTransport({ endpoint: config.endpoint, headers: config.headers, timeoutMs: config.exportTimeoutMillis, compression: config.compression }),
@@ -64,20 +65,26 @@ export function createAgent(config: EdgeConfig, runtime: Attributes, { transport
     scheduledDelayMillis: config.scheduledDelayMillis,
   });
   const provider = new BasicTracerProvider({
-    sampler: new ParentOrRootSampler(traceIdRatio(config.sampleRate)),
+    sampler: new ParentOrRootSampler(rootDecision(config, pipeline, timers), { randomTraceIdFlag: config.randomTraceIdFlag }),
     spanProcessors: [new PipelineSpanProcessor(pipeline)],
     idGenerator: pooledIdGenerator,
     spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },
   });
-  registerGlobals(provider);
+  registerGlobals(provider, config);
   installFetch();
+  const logs = config.logs ? new LogExporter(config, resource, timers, logsTransport) : undefined;
+  if (logs) installConsole();
+  // Logs go out with the spans: one flush sends both.
+  const flushLogs = () => logs?.flush() ?? Promise.resolve();
   return {
     config,
     tracer: provider.getTracer('tracelet'),
-    flush: () => pipeline.flush().catch(() => {}),
-    flushUnlessBusy: () => (pipeline.busy ? Promise.resolve() : pipeline.flush().catch(() => {})),
+    logs,
+    flush: () => Promise.all([pipeline.flush().catch(() => {}), flushLogs()]).then(() => {}),
+    flushUnlessBusy: () =>
+      Promise.all([pipeline.busy ? undefined : pipeline.flush().catch(() => {}), logs?.busy ? undefined : flushLogs()]).then(() => {}),
     stats: () => pipeline.stats(),
-    shutdown: () => provider.shutdown().catch(() => {}),
+    shutdown: () => Promise.all([provider.shutdown().catch(() => {}), flushLogs()]).then(() => {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
-import { TRACEPARENT, TRACESTATE, formatTraceparent, outgoingFlags } from '../core/propagation';
+import { headersOf, injectHeaders } from '../core/formats';
 import type { EdgeAgent } from './agent';
 import { agentOf, edgeContext } from './context';
 import { redactUrl } from '../core/redact';
@@ -112,15 +112,14 @@ function clientCall(
   }
   const span = agent.tracer.startSpan(method, { kind: SpanKind.CLIENT, attributes: attrs }, ctx);
   const sc = span.spanContext();
-  const traceparent = formatTraceparent(sc.traceId, sc.spanId, outgoingFlags(ctx, sc));
-  const tracestate = sc.traceState?.serialize();
+  const formats = agent.config.propagators;
   let init: RequestInit;
   if (request) {
-    // A copy of the request's headers (the request is ours, built from the caller's input and init).
+    // A copy of the request's headers (the request is ours, built from the caller's input and
+    // init), without the trace headers a forwarded request carries: the trace's own replace them.
     const headers = new Headers(request.headers);
-    headers.set(TRACEPARENT, traceparent);
-    if (tracestate) headers.set(TRACESTATE, tracestate);
-    else headers.delete(TRACESTATE);
+    for (const name of headersOf(formats)) headers.delete(name);
+    injectHeaders(formats, sc, (k, v) => headers.set(k, v));
     // fetch(request, { headers }): sent with these headers, the request's body, signal and the
     // rest kept. A stream the Request holds as is (Deno) is given again as the body, so the
     // runtime reads the caller's stream itself, as fetch(url, { body: stream }) does, rather
@@ -129,7 +128,9 @@ function clientCall(
     const stream = typeof ReadableStream === 'function' && body instanceof ReadableStream && request.body === body;
     init = stream ? ({ headers, body, duplex: 'half' } as RequestInit) : { headers };
   } else {
-    init = { headers: tracestate ? { [TRACEPARENT]: traceparent, [TRACESTATE]: tracestate } : { [TRACEPARENT]: traceparent } };
+    const headers: Record<string, string> = {};
+    injectHeaders(formats, sc, (k, v) => (headers[k] = v));
+    init = { headers };
   }
   // A synchronous throw (a `this` the runtime refuses) reaches the caller as it is: the call
   // never started, so its span is never ended, hence never exported.

@@ -1,9 +1,11 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
-import { TRACEPARENT, TRACESTATE, extractInto, outgoingFlags } from '../core/propagation';
+import { extractParent } from '../core/formats';
+import { outgoingFlags } from '../core/propagation';
 import type { EdgeAgent } from './agent';
 import { withAgent } from './context';
 import { methodAttributes } from './http';
-import { serverTimingEntry, withServerTiming } from './serverTiming';
+import { serverTimingEntries } from '../core/serverTiming';
+import { withServerTiming } from './serverTiming';
 import { runInSpan } from './span';
 
 /** What the runtime adapter knows about a request beyond the Request itself. */
@@ -22,9 +24,10 @@ function routeOf(agent: EdgeAgent, request: Request): string | undefined {
 }
 
 /**
- * Serves one request inside a SERVER span that continues the incoming W3C trace context
- * (a malformed one starts a fresh trace). The handler's exception is recorded and rethrown
- * untouched; its response gets the span's traceparent in Server-Timing.
+ * Serves one request inside a SERVER span that continues the incoming trace context in
+ * the configured formats (a malformed one starts a fresh trace). The handler's exception
+ * is recorded and rethrown untouched; its response gets the span's traceparent in
+ * Server-Timing.
  */
 export function traceRequest(
   agent: EdgeAgent,
@@ -32,7 +35,8 @@ export function traceRequest(
   handler: () => Response | Promise<Response>,
   info: RequestInfo = {},
 ): Promise<Response> {
-  const parent = extractInto(withAgent(ROOT_CONTEXT, agent), request.headers.get(TRACEPARENT), request.headers.get(TRACESTATE));
+  const headers = request.headers;
+  const parent = extractParent(withAgent(ROOT_CONTEXT, agent), agent.config.propagators, (name) => headers.get(name));
   const attrs: Record<string, string | number> = {};
   const method = methodAttributes(request.method, attrs);
   const url = new URL(request.url);
@@ -52,10 +56,10 @@ export function traceRequest(
       span.setAttribute('error.type', String(res.status));
     }
   }).then((res) => {
-    if (!agent.config.serverTiming || !(res instanceof Response)) return res;
+    if (!agent.config.serverTiming.length || !(res instanceof Response)) return res;
     const sc = span.spanContext();
     try {
-      return withServerTiming(res, serverTimingEntry(sc.traceId, sc.spanId, outgoingFlags(parent, sc)));
+      return withServerTiming(res, serverTimingEntries(agent.config.serverTiming, sc.traceId, sc.spanId, outgoingFlags(sc)));
     } catch {
       return res; // a body already used cannot be copied: the response matters more than the header
     }

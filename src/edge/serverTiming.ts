@@ -1,9 +1,3 @@
-import { formatTraceparent } from '../core/propagation';
-
-/** `traceparent;desc="00-<trace>-<span>-<flags>"`: the Server-Timing entry the browser agent reads. */
-export function serverTimingEntry(traceId: string, spanId: string, flags: number): string {
-  return 'traceparent;desc="' + formatTraceparent(traceId, spanId, flags) + '"';
-}
 
 /**
  * Appends a Server-Timing entry to a response. A response with immutable headers (one

@@ -36,9 +36,11 @@ const handler = async (request) => (await app(request, origin)) ?? new Response(
 const listen = (name) => ({ hostname: '127.0.0.1', port: 0, onListen: ({ port }) => console.log('LISTEN ' + name + ' ' + port) });
 const route = (r) => new URL(r.url).pathname;
 
-serve({ serviceName: 'edge-deno', endpoint: otlp, scheduledDelayMillis: 50, route }, handler, listen('main'));
+const propagators = ['tracecontext', 'b3', 'b3multi', 'jaeger'];
+serve({ serviceName: 'edge-deno', endpoint: otlp, scheduledDelayMillis: 50, route, propagators }, handler, listen('main'));
 Deno.serve(listen('down'), instrument(handler, { serviceName: 'edge-deno-down', endpoint: Deno.env.get('DEAD'), scheduledDelayMillis: 20 }));
 serve({ serviceName: 'edge-deno-lazy', endpoint: otlp, scheduledDelayMillis: 600000 }, handler, listen('lazy'));
+serve({ serviceName: 'edge-deno-limited', endpoint: otlp, scheduledDelayMillis: 50, maxTracesPerSecond: 10 }, handler, listen('limited'));
 `;
 
 function runDeno(cwd: string, env: Record<string, string>): RunningProcess {
@@ -74,14 +76,14 @@ describe('tracelet/deno in Deno', () => {
     await writeFile(join(dir.path, 'server.js'), SERVER_SOURCE);
     await writeFile(join(dir.path, 'app.js'), APP_SOURCE);
     proc = runDeno(dir.path, { ORIGIN: origin.url, OTLP: receiver.url, DEAD: `http://127.0.0.1:${await freePort()}/v1/traces` });
-    const ports = await listeningPorts(proc, ['main', 'down', 'lazy']);
+    const ports = await listeningPorts(proc, ['main', 'down', 'lazy', 'limited']);
     const edgeUrl = `http://127.0.0.1:${ports.main}`;
     lazyUrl = `http://127.0.0.1:${ports.lazy}`;
     await waitForHttp(`${edgeUrl}/noio`, proc);
     await new Promise((r) => setTimeout(r, 300));
     receiver.reset();
     origin.seen.length = 0;
-    target = { edgeUrl, downUrl: `http://127.0.0.1:${ports.down}`, origin, receiver, proc, serviceName: 'edge-deno' };
+    target = { edgeUrl, downUrl: `http://127.0.0.1:${ports.down}`, limitedUrl: `http://127.0.0.1:${ports.limited}`, origin, receiver, proc, serviceName: 'edge-deno' };
   });
 
   afterAll(async () => {

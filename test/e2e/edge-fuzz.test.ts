@@ -6,9 +6,10 @@ import { traceFetch } from '../../src/edge/fetch';
 import { traceRequest } from '../../src/edge/httpServer';
 import { startTestAgent } from '../support/edgeAgent';
 import type { OtlpReceiver } from '../support/otlpReceiver';
-import { ROOT, buildEdgeBundle, freePort, serverTimingTraceparent, startOrigin, startProcess, tempDir, waitFor, waitForHttp, type RunningProcess } from '../support/edge';
+import { ROOT, buildEdgeBundle, freePort, otelGoPre142Extract, serverTimingTraceparent, startOrigin, startProcess, tempDir, waitFor, waitForHttp, type RunningProcess } from '../support/edge';
 import { APP_SOURCE } from '../support/edgeScenarios';
-import { STRICT_OUT, oracleTraceparent, oracleTracestate, seed, strictOutgoingTracestate, traceparents, tracestates } from '../unit/host-w3c';
+import { STRICT_OUT, b3Singles, oracleTraceparent, oracleTracestate, seed, strictOutgoingTracestate, traceparents, tracestates, uberTraceIds } from '../unit/host-w3c';
+import { parseB3Multi, parseB3Single, parseJaeger } from '../../src/core/formats';
 
 /*
  * Issue 8, malformed input at the edge: generated traceparent / tracestate headers (valid,
@@ -53,7 +54,15 @@ function judge(tp: string, ts: string, serverTiming: string | null, out: { trace
   if (st.split('-')[1] !== traceId) return 'Server-Timing and the outgoing call are in different traces';
   if (want && traceId !== want.traceId) return 'a valid incoming trace was not continued';
   if (!want && traceId === tp.match(/[0-9a-f]{32}/)?.[0]) return 'an invalid incoming trace id was kept';
-  if (!want && (parseInt(sent.slice(-2), 16) & 2) === 0) return 'a fresh trace is not marked random';
+  const sentFlags = parseInt(sent.slice(-2), 16);
+  // A fresh trace is sent as -01 (no random flag by default), which OTel Go < 1.42 accepts.
+  if (!want && (sentFlags !== 1 || !otelGoPre142Extract(sent))) return `a fresh trace is sent as ${sent}, not -01`;
+  if (want) {
+    // The parent's flags are passed on as they came: sampled, and random for version 00.
+    const inTp = tp.replace(/^[ \t]+|[ \t]+$/g, '');
+    const inFlags = parseInt(inTp.slice(53, 55), 16) & (inTp.startsWith('00-') ? 3 : 1);
+    if (sentFlags !== inFlags) return `flags ${inTp.slice(53, 55)} came in, ${sent.slice(-2)} went out`;
+  }
   const state = out.tracestate ?? undefined;
   if (state !== undefined && !strictOutgoingTracestate(state)) return `outgoing tracestate ${JSON.stringify(state)}`;
   if (state !== undefined && (!want || !oracleTracestate(ts))) return `tracestate ${JSON.stringify(state)} without a valid incoming pair`;
@@ -118,6 +127,48 @@ describe('edge request and fetch wrappers (shared by tracelet/cloudflare and tra
     // Every export was valid OTLP: the strict receiver refused nothing.
     expect(receiver.rejected.map((r) => r.violations.slice(0, 3))).toEqual([]);
     expect(receiver.spans.length).toBeGreaterThan(N);
+  });
+});
+
+describe('B3 and Jaeger at the edge wrappers, in node', () => {
+  it(`${N} generated b3 / X-B3-* / uber-trace-id values: nothing thrown, statuses kept, every outgoing format valid`, async () => {
+    seed(4343);
+    const B3S = b3Singles(N);
+    const UBERS = uberTraceIds(N);
+    const formats = await startTestAgent({ propagators: ['b3', 'b3multi', 'jaeger', 'tracecontext'], maxQueueSize: 100_000 });
+    const problems: string[] = [];
+    let sent = new Headers();
+    const fetchOut = traceFetch(async (_input, init) => {
+      sent = new Headers(init?.headers);
+      return new Response('origin');
+    });
+    try {
+      for (let i = 0; i < N; i++) {
+        const raw = new Map<string, string>([['uber-trace-id', UBERS[i]], ...(i % 2 ? [['b3', B3S[i]]] : [['x-b3-traceid', B3S[i].split('-')[0]], ['x-b3-spanid', B3S[i].split('-')[1] ?? ''], ['x-b3-sampled', B3S[(i * 7) % N].slice(-1)]])] as [string, string][]);
+        const request = { method: 'GET', url: 'https://edge.example/in?i=' + i, headers: { get: (k: string) => raw.get(k) ?? null } } as unknown as Request;
+        const want = (i % 2 ? parseB3Single(B3S[i]) : parseB3Multi((k) => raw.get(k))) ?? parseJaeger(UBERS[i]);
+        try {
+          const res = await traceRequest(formats.agent, request, async () => new Response(await (await fetchOut('https://origin.example/')).text()));
+          if (res.status !== 200) problems.push(`${i}: status ${res.status}`);
+          const tp = sent.get('traceparent') ?? '';
+          if (!STRICT_OUT.test(tp)) problems.push(`${i}: traceparent ${tp}`);
+          const [, traceId, spanId, flags] = tp.split('-');
+          if (want && (traceId !== want.traceId || (flags === '01') !== want.sampled)) problems.push(`${i}: ${show(B3S[i])} / ${show(UBERS[i])} not continued: ${tp}`);
+          if (!want && flags !== '01') problems.push(`${i}: a fresh trace sent ${tp}`);
+          const s = flags === '01' ? '1' : '0';
+          if (sent.get('b3') !== `${traceId}-${spanId}-${s}`) problems.push(`${i}: b3 ${sent.get('b3')}`);
+          if (sent.get('x-b3-traceid') !== traceId || sent.get('x-b3-spanid') !== spanId || sent.get('x-b3-sampled') !== s) problems.push(`${i}: x-b3-*`);
+          if (sent.get('uber-trace-id') !== `${traceId}:${spanId}:0:0${s}`) problems.push(`${i}: uber-trace-id ${sent.get('uber-trace-id')}`);
+        } catch (e) {
+          problems.push(`${i}: threw ${(e as Error).message}`);
+        }
+      }
+      await formats.agent.flush();
+      expect(problems.slice(0, 20)).toEqual([]);
+      expect(formats.receiver.rejected).toEqual([]);
+    } finally {
+      await formats.close();
+    }
   });
 });
 

@@ -33,12 +33,13 @@ export default instrument(
       return (await app(request, env.ORIGIN_URL)) ?? new Response('not found', { status: 404 });
     },
   },
-  (env) => ({ serviceName: env.SERVICE, endpoint: env.OTLP, route: (r) => new URL(r.url).pathname }),
+  (env) => ({ serviceName: env.SERVICE, endpoint: env.OTLP, route: (r) => new URL(r.url).pathname, propagators: env.PROPAGATORS?.split(','), maxTracesPerSecond: env.MAX_RATE ? Number(env.MAX_RATE) : undefined }),
 );
 `;
 
-function capnpConfig(p: { edge: number; down: number; origin: number; originUrl: string; otlp: string; dead: string }): string {
-  const worker = (service: string, otlp: string) => `(
+function capnpConfig(p: { edge: number; down: number; limited: number; origin: number; originUrl: string; otlp: string; dead: string }): string {
+  // The main worker reads and writes every format; the other keeps the default (W3C only).
+  const worker = (service: string, otlp: string, propagators = '', maxRate = '') => `(
   modules = [
     (name = "worker.js", esModule = embed "worker.js"),
     (name = "app.js", esModule = embed "app.js"),
@@ -48,7 +49,9 @@ function capnpConfig(p: { edge: number; down: number; origin: number; originUrl:
   compatibilityFlags = ["nodejs_als"],
   bindings = [
     (name = "SERVICE", text = "${service}"),
-    (name = "OTLP", text = "${otlp}"),
+    (name = "OTLP", text = "${otlp}"),${propagators && `
+    (name = "PROPAGATORS", text = "${propagators}"),`}${maxRate && `
+    (name = "MAX_RATE", text = "${maxRate}"),`}
     (name = "ORIGIN_URL", text = "${p.originUrl}"),
     (name = "ORIGIN", service = "origin"),
   ],
@@ -59,6 +62,7 @@ const config :Workerd.Config = (
   services = [
     (name = "edge", worker = .edge),
     (name = "edgeDown", worker = .edgeDown),
+    (name = "edgeLimited", worker = .edgeLimited),
     (name = "origin", external = (address = "127.0.0.1:${p.origin}", http = ())),
     # The default "internet" service refuses private and loopback addresses (SSRF guard).
     (name = "internet", network = (allow = ["local"])),
@@ -66,11 +70,13 @@ const config :Workerd.Config = (
   sockets = [
     (name = "edge", address = "127.0.0.1:${p.edge}", http = (), service = "edge"),
     (name = "down", address = "127.0.0.1:${p.down}", http = (), service = "edgeDown"),
+    (name = "limited", address = "127.0.0.1:${p.limited}", http = (), service = "edgeLimited"),
   ],
 );
 
-const edge :Workerd.Worker = ${worker('edge-workerd', p.otlp)};
+const edge :Workerd.Worker = ${worker('edge-workerd', p.otlp, 'tracecontext,b3,b3multi,jaeger')};
 const edgeDown :Workerd.Worker = ${worker('edge-workerd-down', p.dead)};
+const edgeLimited :Workerd.Worker = ${worker('edge-workerd-limited', p.otlp, '', '10')};
 `;
 }
 
@@ -88,20 +94,21 @@ describe('tracelet/cloudflare in workerd', () => {
     await buildEdgeBundle('cloudflare', dir.path);
     await writeFile(join(dir.path, 'worker.js'), WORKER_SOURCE);
     await writeFile(join(dir.path, 'app.js'), APP_SOURCE);
-    const [edge, down, dead] = [await freePort(), await freePort(), await freePort()];
+    const [edge, down, dead, limited] = [await freePort(), await freePort(), await freePort(), await freePort()];
     await writeFile(
       join(dir.path, 'config.capnp'),
-      capnpConfig({ edge, down, origin: origin.port, originUrl: origin.url, otlp: receiver.url, dead: `http://127.0.0.1:${dead}/v1/traces` }),
+      capnpConfig({ edge, down, limited, origin: origin.port, originUrl: origin.url, otlp: receiver.url, dead: `http://127.0.0.1:${dead}/v1/traces` }),
     );
     proc = startProcess(WORKERD, ['serve', 'config.capnp'], { cwd: dir.path });
     const edgeUrl = `http://127.0.0.1:${edge}`;
     await waitForHttp(`${edgeUrl}/noio`, proc);
     await waitForHttp(`http://127.0.0.1:${down}/noio`, proc);
+    await waitForHttp(`http://127.0.0.1:${limited}/noio`, proc);
     // The readiness probes made spans; start the suite from a clean receiver.
     await new Promise((r) => setTimeout(r, 200));
     receiver.reset();
     origin.seen.length = 0;
-    target = { edgeUrl, downUrl: `http://127.0.0.1:${down}`, origin, receiver, proc, serviceName: 'edge-workerd' };
+    target = { edgeUrl, downUrl: `http://127.0.0.1:${down}`, limitedUrl: `http://127.0.0.1:${limited}`, origin, receiver, proc, serviceName: 'edge-workerd' };
   });
 
   afterAll(async () => {

@@ -141,3 +141,23 @@ export function incomingParent(flags = '01'): { traceId: string; parentId: strin
 export function serverTimingTraceparent(header: string | null): string | undefined {
   return header?.match(/(?:^|,)\s*traceparent\s*;\s*desc="?([0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2})"?/)?.[1];
 }
+
+/**
+ * OpenTelemetry Go's W3C extract before v1.42.0 (propagation/trace_context.go): the
+ * traceparent it continues, or undefined where it starts a new, unconnected trace. Its
+ * rule `version == 0 && (extra fields || flags > 2)` rejects every `-03`. (Java, .NET
+ * and Python accept any flags byte: only Go has this rule.)
+ */
+export function otelGoPre142Extract(traceparent: string | undefined): { traceId: string; spanId: string; sampled: boolean } | undefined {
+  if (!traceparent) return undefined;
+  const parts = traceparent.split('-');
+  const part = (s: string | undefined, n: number) => s !== undefined && s.length === n && /^[0-9a-f]+$/.test(s);
+  const [ver, traceId, spanId, opts] = parts;
+  if (!part(ver, 2) || !part(traceId, 32) || !part(spanId, 16) || !part(opts, 2)) return undefined;
+  const version = parseInt(ver, 16);
+  if (version > 254) return undefined;
+  const flags = parseInt(opts, 16);
+  if (version === 0 && (parts.length > 4 || flags > 2)) return undefined;
+  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined;
+  return { traceId, spanId, sampled: (flags & 1) === 1 };
+}

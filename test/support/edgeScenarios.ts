@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { ReceivedSpan, OtlpReceiver } from './otlpReceiver';
-import { incomingParent, serverTimingTraceparent, waitFor, type RunningProcess, type SeenByOrigin } from './edge';
+import { incomingParent, otelGoPre142Extract, serverTimingTraceparent, waitFor, type RunningProcess, type SeenByOrigin } from './edge';
 
 /**
  * The edge app both runtimes serve, as a plain ES module: each runtime's entry wraps it
@@ -37,6 +37,8 @@ export interface EdgeTarget {
   edgeUrl: string;
   /** The same app, exporting to a port where nothing listens. */
   downUrl: string;
+  /** The same app with `maxTracesPerSecond: 10`, exporting to `receiver` as `<serviceName>-limited`. */
+  limitedUrl: string;
   origin: { url: string; seen: SeenByOrigin[] };
   receiver: OtlpReceiver;
   proc: RunningProcess;
@@ -185,11 +187,73 @@ export function edgeScenarios(target: () => EdgeTarget): void {
     const tp = serverTimingTraceparent(res.headers.get('server-timing'))!;
     const traceId = tp.split('-')[1];
     expect(traceId).not.toBe('0af7651916cd43dd8448eb211c80319c');
-    // A trace the edge starts has a random id: flags sampled + random.
-    expect(tp.endsWith('-03')).toBe(true);
+    // A trace the edge starts is sampled, without the random flag (randomTraceIdFlag is off).
+    expect(tp.endsWith('-01')).toBe(true);
     const spans = await waitForTrace(t, traceId, 2);
     expect(spans.find((s) => s.kind === SERVER)!.parentSpanId).toBeUndefined();
-    expect(header(originRequest(t, 'malformed'), 'traceparent')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-03$`));
+    expect(header(originRequest(t, 'malformed'), 'traceparent')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+  });
+
+  it('a fresh trace and a browser-started one reach an OTel Go < 1.42 origin as one trace', async () => {
+    const t = target();
+    // No traceparent: the edge starts the trace. Then what the browser agent sends for a
+    // trace it starts (core sampler defaults: sampled, no random flag).
+    for (const [id, headers] of [['go-fresh', {}], ['go-browser', { traceparent: incomingParent('01').traceparent }]] as const) {
+      const res = await fetch(`${t.edgeUrl}/proxy?id=${id}`, { headers });
+      expect(res.status).toBe(200);
+      await res.text();
+      const sent = header(originRequest(t, id), 'traceparent');
+      const go = otelGoPre142Extract(sent);
+      expect(go, `${id}: OTel Go < 1.42 rejects ${sent}`).toBeDefined();
+      const serverTp = serverTimingTraceparent(res.headers.get('server-timing'))!;
+      expect(go!.traceId).toBe(serverTp.split('-')[1]);
+      expect(go!.sampled).toBe(true);
+      if ('traceparent' in headers) expect(go!.traceId).toBe(headers.traceparent.split('-')[1]);
+      const spans = await waitForTrace(t, go!.traceId, 2);
+      expect(spans.find((s) => s.kind === CLIENT)!.spanId).toBe(go!.spanId);
+    }
+  });
+
+  it('B3 single, B3 multi and uber-trace-id continue the trace; the origin gets every format; malformed ones start a fresh trace', async () => {
+    const t = target();
+    const cases = ['b3', 'b3multi', 'jaeger'].map((format) => {
+      const p = incomingParent('01');
+      const headers: Record<string, string> =
+        format === 'b3'
+          ? { b3: `${p.traceId}-${p.parentId}-1` }
+          : format === 'b3multi'
+            ? { 'x-b3-traceid': p.traceId, 'x-b3-spanid': p.parentId, 'x-b3-sampled': '1' }
+            : { 'uber-trace-id': `${p.traceId}:${p.parentId}:0:1` };
+      return { format, p, headers };
+    });
+    for (const { format, p, headers } of cases) {
+      const res = await fetch(`${t.edgeUrl}/proxy?id=fmt-${format}`, { headers });
+      expect(res.status).toBe(200);
+      await res.text();
+      const spans = await waitForTrace(t, p.traceId, 2);
+      const server = spans.find((s) => s.kind === SERVER)!;
+      const client = spans.find((s) => s.kind === CLIENT)!;
+      expect(server.parentSpanId, format).toBe(p.parentId);
+      const seen = originRequest(t, `fmt-${format}`);
+      expect(header(seen, 'traceparent')).toBe(`00-${p.traceId}-${client.spanId}-01`);
+      expect(header(seen, 'b3')).toBe(`${p.traceId}-${client.spanId}-1`);
+      expect([header(seen, 'x-b3-traceid'), header(seen, 'x-b3-spanid'), header(seen, 'x-b3-sampled')]).toEqual([p.traceId, client.spanId, '1']);
+      expect(header(seen, 'uber-trace-id')).toBe(`${p.traceId}:${client.spanId}:0:01`);
+    }
+    // A 64-bit B3 trace id is padded to 128 bits.
+    const short = incomingParent('01');
+    const res64 = await fetch(`${t.edgeUrl}/proxy?id=fmt-64`, { headers: { b3: `${short.traceId.slice(16)}-${short.parentId}-1` } });
+    await res64.text();
+    expect(header(originRequest(t, 'fmt-64'), 'x-b3-traceid')).toBe('0'.repeat(16) + short.traceId.slice(16));
+    // Malformed, in every format at once: a fresh trace, a 200, nothing thrown.
+    const bad = { b3: 'zz-not-b3', 'x-b3-traceid': 'x', 'x-b3-spanid': '0000000000000000', 'uber-trace-id': '1:2', traceparent: 'nope' };
+    const res = await fetch(`${t.edgeUrl}/proxy?id=fmt-bad`, { headers: bad });
+    expect(res.status).toBe(200);
+    await res.text();
+    const fresh = serverTimingTraceparent(res.headers.get('server-timing'))!.split('-')[1];
+    const spans = await waitForTrace(t, fresh, 2);
+    expect(spans.find((s) => s.kind === SERVER)!.parentSpanId).toBeUndefined();
+    expect(header(originRequest(t, 'fmt-bad'), 'b3')).toMatch(new RegExp(`^${fresh}-[0-9a-f]{16}-1$`));
   });
 
   it('drops an invalid tracestate whole, keeps a valid one, and carries the random flag (02) to the origin', async () => {
@@ -231,6 +295,44 @@ export function edgeScenarios(target: () => EdgeTarget): void {
     await new Promise((r) => setTimeout(r, 500));
     expect(t.proc.child.exitCode).toBeNull();
     expect(t.proc.output().slice(from)).not.toMatch(/uncaught|unhandled|tracelet/i);
+  });
+
+  it('maxTracesPerSecond 10: 1,000 requests in about a second start about 10 sampled traces; the rest are counted', async () => {
+    const t = target();
+    const service = t.serviceName + '-limited';
+    const started = performance.now();
+    let sampled = 0;
+    let unsampled = 0;
+    // 20 rounds of 50 concurrent requests, 50 ms apart (bounded: 1,000 requests in all).
+    for (let round = 0; round < 20; round++) {
+      const flags = await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          const res = await fetch(`${t.limitedUrl}/noio`);
+          await res.text();
+          return serverTimingTraceparent(res.headers.get('server-timing'))!.slice(-2);
+        }),
+      );
+      for (const f of flags) if (f === '01') sampled++; else unsampled++;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    expect(sampled + unsampled).toBe(1000);
+    // Counts ride with the next export: on Workers the next event's (an export was in
+    // flight when the last ones ended). One more request, sampled after a pause, carries them.
+    await new Promise((r) => setTimeout(r, 300));
+    const last = await fetch(`${t.limitedUrl}/noio`);
+    await last.text();
+    expect(serverTimingTraceparent(last.headers.get('server-timing'))!.slice(-2)).toBe('01');
+    // At most the bucket saved while idle (one second's worth) plus the rate over the run.
+    expect(sampled).toBeLessThanOrEqual(10 + Math.ceil(10 * seconds) + 1);
+    expect(sampled).toBeGreaterThanOrEqual(Math.floor(10 * seconds) - 2);
+    // Every sampled trace is exported; the unsampled ones are reported as rate_limited drops.
+    const reported = () =>
+      t.receiver.spans.filter((s) => s.resource['service.name'] === service && s.name === 'tracelet.dropped').reduce((n, s) => n + Number(s.attributes['tracelet.dropped.rate_limited'] ?? 0), 0);
+    await t.receiver.waitForSpans((spans) => spans.filter((s) => s.resource['service.name'] === service && s.kind === SERVER).length > sampled && reported() >= unsampled, 15_000);
+    expect(t.receiver.spans.filter((s) => s.resource['service.name'] === service && s.kind === SERVER)).toHaveLength(sampled + 1);
+    expect(reported()).toBe(unsampled);
+    console.info(`[${service}] 1000 requests in ${seconds.toFixed(2)} s: ${sampled} sampled, ${unsampled} rate_limited`);
   });
 
   it('sends only valid OTLP/JSON: the strict receiver rejected nothing', async () => {

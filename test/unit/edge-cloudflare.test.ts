@@ -118,12 +118,12 @@ describe('instrument (Cloudflare Workers)', () => {
     expect(receiver.spans[0].attributes['client.address']).toBe('198.51.100.7');
   });
 
-  it('traces service-binding fetchers in env; other bindings and methods pass through', async () => {
+  it('traces service-binding fetchers in env; other bindings pass through, RPC methods get a CLIENT span', async () => {
     const worker = asRuntime(instrument(
       {
         async fetch(_req: Request, e: Env) {
           expect(e.NAME).toBe('cf-unit');
-          expect(e.SVC.ping()).toBe('pong');
+          expect(await e.SVC.ping()).toBe('pong');
           return e.SVC.fetch('https://svc.internal/do', { method: 'POST', body: 'x' });
         },
       },
@@ -134,10 +134,12 @@ describe('instrument (Cloudflare Workers)', () => {
     const res = await worker.fetch!(new Request('https://w.example/', { headers: { traceparent: p.traceparent } }), env(), ctx);
     expect(await res.text()).toBe('from service');
     await settle();
-    const client = receiver.spans.find((s) => s.kind === SPAN_KIND.CLIENT)!;
+    const client = receiver.spans.find((s) => s.kind === SPAN_KIND.CLIENT && s.name === 'POST')!;
     const server = receiver.spans.find((s) => s.kind === SPAN_KIND.SERVER)!;
     expect(client.parentSpanId).toBe(server.spanId);
-    expect(client.name).toBe('POST');
+    const rpc = receiver.spans.find((s) => s.name === 'SVC/ping')!;
+    expect(rpc).toMatchObject({ kind: SPAN_KIND.CLIENT, parentSpanId: server.spanId });
+    expect(rpc.attributes).toMatchObject({ 'rpc.system': 'cloudflare_rpc', 'rpc.service': 'SVC', 'rpc.method': 'ping' });
     expect(svcCalls[0].headers.get('traceparent')).toBe(`00-${p.traceId}-${client.spanId}-01`);
     expect(await svcCalls[0].text()).toBe('x');
   });
@@ -246,5 +248,63 @@ describe('instrument (Cloudflare Workers)', () => {
     }
     expect(error).toHaveBeenCalledTimes(1);
     expect(error.mock.calls[0][0]).toMatch(message);
+  });
+});
+
+describe('instrument(class): WorkerEntrypoint and Durable Object classes (fakes; workerd in edge-workerd-rpc)', () => {
+  class Base {
+    constructor(
+      readonly ctx: ExecutionContext,
+      readonly env: Env,
+    ) {}
+  }
+  class Room extends Base {
+    static made = 0;
+    seen: unknown[][] = [];
+    join(...args: unknown[]) {
+      this.seen.push(args);
+      return 'joined ' + this.env.NAME;
+    }
+    async alarm() {
+      return 'rang';
+    }
+    async webSocketMessage(_ws: unknown, message: string) {
+      if (message === 'bad') throw new RangeError('bad message');
+    }
+  }
+
+  it('RPC methods: a SERVER span continuing the hidden carrier, which the method never sees; alarm and WebSocket handlers: root spans', async () => {
+    const Traced = instrument(Room, (e: Env) => ({ serviceName: 'room', endpoint: e.OTLP }));
+    expect(Traced.name).toBe('Room');
+    const { ctx, settle } = fakeCtx();
+    const room = new Traced(ctx, env());
+    expect(room).toBeInstanceOf(Room);
+    const p = incomingParent('01');
+    expect(await room.join(1, { a: 2 }, { 'tracelet.traceparent': p.traceparent })).toBe('joined cf-unit');
+    expect(await room.join('plain')).toBe('joined cf-unit');
+    // Not a carrier: an object with other keys too is the caller's own argument.
+    const own = { 'tracelet.traceparent': p.traceparent, other: 1 };
+    await room.join(own);
+    expect(room.seen).toEqual([[1, { a: 2 }], ['plain'], [own]]);
+    expect(await room.alarm()).toBe('rang');
+    await expect(room.webSocketMessage({}, 'bad')).rejects.toThrow(RangeError);
+    await settle();
+    const spans = receiver.spans;
+    const joins = spans.filter((s) => s.name === 'Room/join');
+    expect(joins).toHaveLength(3);
+    expect(joins[0]).toMatchObject({ traceId: p.traceId, parentSpanId: p.parentId, kind: SPAN_KIND.SERVER });
+    expect(joins[0].attributes).toMatchObject({ 'rpc.system': 'cloudflare_rpc', 'rpc.service': 'Room', 'rpc.method': 'join' });
+    expect(joins[1].parentSpanId).toBeUndefined();
+    expect(spans.find((s) => s.name === 'Room.alarm')).toMatchObject({ kind: SPAN_KIND.SERVER });
+    expect(spans.find((s) => s.name === 'Room.webSocketMessage')!.status.code).toBe(2);
+  });
+
+  it('a bad config leaves the class working, untraced', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const Traced = instrument(Room, { serviceName: '' } as never);
+    const room = new Traced(fakeCtx().ctx, env());
+    expect(room.join('x')).toBe('joined cf-unit');
+    expect(error).toHaveBeenCalledTimes(1);
+    error.mockRestore();
   });
 });

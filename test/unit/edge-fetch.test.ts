@@ -87,10 +87,16 @@ describe('traced fetch', () => {
     expect(fake.calls[0].sent.headers.get('tracestate')).toBe('v=1,w=2');
 
     const b = incomingParent('01');
-    await inRequest({ traceparent: b.traceparent, tracestate: 'v=1,v=2' /* duplicate key: invalid */ }, () =>
-      traceFetch(fake.fn)(new Request('https://origin.example/', { headers: { tracestate: 'v=1,v=2' } })),
+    await inRequest({ traceparent: b.traceparent, tracestate: 'v=1,V=2' /* invalid key */ }, () =>
+      traceFetch(fake.fn)(new Request('https://origin.example/', { headers: { tracestate: 'v=1,V=2' } })),
     );
     expect(fake.calls[1].sent.headers.has('tracestate')).toBe(false);
+
+    const c = incomingParent('01');
+    await inRequest({ traceparent: c.traceparent, tracestate: 'v=1,v=2' /* duplicated key: the first kept */ }, () =>
+      traceFetch(fake.fn)(new Request('https://origin.example/', { headers: { tracestate: 'v=1,v=2' } })),
+    );
+    expect(fake.calls[2].sent.headers.get('tracestate')).toBe('v=1');
   });
 
   it('keeps the method, body and other init fields of the call', async () => {

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EdgeAgent } from '../../src/edge/agent';
 import { traceFetch } from '../../src/edge/fetch';
 import { traceRequest } from '../../src/edge/httpServer';
+import { traceparentFromServerTiming } from '../../src/core/serverTiming';
 import { withServerTiming } from '../../src/edge/serverTiming';
-import { incomingParent, serverTimingTraceparent } from '../support/edge';
+import { incomingParent, otelGoPre142Extract, serverTimingTraceparent } from '../support/edge';
 import { SPAN_KIND, startTestAgent } from '../support/edgeAgent';
 import type { OtlpReceiver } from '../support/otlpReceiver';
 
@@ -92,13 +93,28 @@ describe('traceRequest', () => {
     ['all-zero trace id', '00-00000000000000000000000000000000-b7ad6b7169203331-01'],
     ['version ff', 'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'],
     ['version 00 with extra fields', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra'],
-  ])('a malformed traceparent (%s) starts a fresh, random trace', async (_, traceparent) => {
+  ])('a malformed traceparent (%s) starts a fresh trace, flags 01 (no random flag by default)', async (_, traceparent) => {
     const res = await traceRequest(agent, request('/x', { traceparent }), () => new Response('ok'));
     const tp = serverTimingTraceparent(res.headers.get('server-timing'))!;
     const [, traceId, , flags] = tp.split('-');
     expect(traceId).not.toBe('0af7651916cd43dd8448eb211c80319c');
-    expect(flags).toBe('03');
+    expect(flags).toBe('01');
     expect((await serverSpanOf(traceId)).parentSpanId).toBeUndefined();
+  });
+
+  it('randomTraceIdFlag: true sends 03 on the traces the edge starts, never on a parent\'s', async () => {
+    const other = await startTestAgent({ randomTraceIdFlag: true });
+    try {
+      const fresh = serverTimingTraceparent((await traceRequest(other.agent, request('/x'), () => new Response('ok'))).headers.get('server-timing'))!;
+      expect(fresh.slice(-2)).toBe('03');
+      expect(otelGoPre142Extract(fresh)).toBeUndefined();
+      const p = incomingParent('01');
+      const kept = serverTimingTraceparent((await traceRequest(other.agent, request('/x', { traceparent: p.traceparent }), () => new Response('ok'))).headers.get('server-timing'))!;
+      expect(kept).toMatch(new RegExp(`^00-${p.traceId}-[0-9a-f]{16}-01$`));
+      expect(otelGoPre142Extract(kept)).toMatchObject({ traceId: p.traceId, sampled: true });
+    } finally {
+      await other.close();
+    }
   });
 
   it('a future version is parsed as the spec says: ids kept, only the sampled bit trusted', async () => {
@@ -224,7 +240,7 @@ describe('traceRequest', () => {
 describe('Server-Timing', () => {
   it('is appended to a header the handler set itself', async () => {
     const res = await traceRequest(agent, request('/x'), () => new Response('', { headers: { 'server-timing': 'db;dur=53' } }));
-    expect(res.headers.get('server-timing')).toMatch(/^db;dur=53, traceparent;desc="00-[0-9a-f]{32}-[0-9a-f]{16}-03"$/);
+    expect(res.headers.get('server-timing')).toMatch(/^db;dur=53, traceparent;desc="00-[0-9a-f]{32}-[0-9a-f]{16}-01"$/);
   });
 
   it('copies a response whose headers are immutable, keeping status, headers and body', async () => {
@@ -243,6 +259,27 @@ describe('Server-Timing', () => {
     expect(upgrade.headers.has('server-timing')).toBe(false);
     const ws = Object.assign(new Response(null, { status: 200 }), { webSocket: {} });
     expect(withServerTiming(ws, 'traceparent;desc="x"').headers.has('server-timing')).toBe(false);
+  });
+
+  it.each([
+    ['trace', /^trace;desc=00-([0-9a-f]{32})-[0-9a-f]{16}-01$/],
+    ['both', /^traceparent;desc="00-([0-9a-f]{32})-[0-9a-f]{16}-01", trace;desc=00-([0-9a-f]{32})-[0-9a-f]{16}-01$/],
+  ] as const)('serverTiming: %s sends the Level 3 draft entry, which the browser-side reader picks up', async (serverTiming, shape) => {
+    const other = await startTestAgent({ serverTiming });
+    try {
+      const res = await traceRequest(other.agent, request('/x'), () => new Response(''));
+      const header = res.headers.get('server-timing')!;
+      expect(header).toMatch(shape);
+      // As a browser's PerformanceServerTiming would list them.
+      const entries = header.split(', ').map((e) => ({ name: e.split(';')[0], description: e.split('desc=')[1].replace(/"/g, '') }));
+      const tp = traceparentFromServerTiming(entries)!;
+      expect(tp.split('-')[1]).toBe(header.match(shape)![1]);
+      await other.agent.flush();
+      const [server] = (await other.receiver.waitForSpans((s) => s.length >= 1)).filter((s) => s.traceId === tp.split('-')[1]);
+      expect(tp.split('-')[2]).toBe(server.spanId);
+    } finally {
+      await other.close();
+    }
   });
 
   it('is left out with serverTiming: false', async () => {

@@ -5,6 +5,7 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { StackContextManager } from '@opentelemetry/sdk-trace-web';
 import { W3CPropagator, extractInto, parseTraceparent, parseTracestate } from '../../src/core/propagation';
 import { ParentOrRootSampler } from '../../src/core/sampler';
+import { traceparentFromServerTiming } from '../../src/core/serverTiming';
 import { pageTraceparent } from '../../src/browser/pageTraceparent';
 import { PageContextManager } from '../../src/browser/lib/pageContext';
 import { STRICT_OUT, oracleTraceparent, oracleTracestate, strictOutgoingTracestate, traceparents, tracestates, validTp } from './host-w3c';
@@ -136,6 +137,18 @@ describe("traceparent fuzz: the browser's page reader (meta and Server-Timing)",
     if (want && traceId !== want.traceId) problems.push(`${source}: page did not join ${show(tp)}`);
     if (!want && traceId === tp.match(/[0-9a-f]{32}/)?.[0]) problems.push(`${source}: page joined invalid ${show(tp)}`);
   }
+
+  it('traceparentFromServerTiming, trace;desc= and traceparent;desc=: 10,240 values each', () => {
+    const problems: string[] = [];
+    for (const tp of TPS) {
+      const want = oracleTraceparent(tp);
+      for (const name of ['trace', 'traceparent']) {
+        const got = traceparentFromServerTiming([{ name: 'other', description: 'x' }, { name, description: tp }]);
+        if (!!got !== !!want || (want && parseTraceparent(got)?.traceId !== want.traceId)) problems.push(`${name};desc=${show(tp)} read as ${show(String(got))}`);
+      }
+    }
+    expect(problems.slice(0, 20)).toEqual([]);
+  });
 
   it('<meta name="traceparent" content=…>: 10,240 values', () => {
     const problems: string[] = [];

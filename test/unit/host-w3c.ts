@@ -43,6 +43,7 @@ function oracleValue(v: string): boolean {
 export function oracleTracestate(raw: string): [string, string][] | undefined {
   if (raw.length > MAX_TS) return undefined;
   const members: [string, string][] = [];
+  let count = 0;
   for (const part of raw.split(',')) {
     const m = owsTrim(part);
     if (m === '') continue;
@@ -50,10 +51,12 @@ export function oracleTracestate(raw: string): [string, string][] | undefined {
     if (eq < 1) return undefined;
     const key = m.slice(0, eq);
     const value = m.slice(eq + 1);
-    if (!KEY.test(key) || !oracleValue(value) || members.some(([k]) => k === key)) return undefined;
-    members.push([key, value]);
+    if (!KEY.test(key) || !oracleValue(value)) return undefined;
+    count++;
+    // W3C suite, test_tracestate_duplicated_keys: a duplicated key keeps its first member.
+    if (!members.some(([k]) => k === key)) members.push([key, value]);
   }
-  return members.length && members.length <= 32 ? members : undefined;
+  return members.length && count <= 32 ? members : undefined;
 }
 
 export function strictOutgoingTracestate(v: string): boolean {
@@ -174,3 +177,32 @@ export function tracestates(n: number): string[] {
   return out;
 }
 
+
+// ---------------------------------------------------------------- B3 and Jaeger (seeded)
+
+const b3Trace = () => (rand() < 0.5 ? hex(16) : hex(32));
+/** A valid `b3` single header value. */
+export const validB3 = () => `${b3Trace()}-${hex(16)}${pick(['', '-1', '-0', '-d', `-1-${hex(16)}`, `-0-${hex(16)}`])}`;
+/** A valid `uber-trace-id` value (ids may be short: Jaeger drops leading zeros). */
+export const validJaeger = () =>
+  `${hex(1 + int(32))}:${hex(1 + int(16))}:${pick(['0', hex(16)])}:${pick(['1', '0', '01', '00', '3', '2'])}`.replace(/:/g, () => (rand() < 0.1 ? '%3A' : ':'));
+
+function mutated(valid: () => string, n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const kind = i % 10;
+    if (kind < 3) out.push(valid());
+    else if (kind < 8) {
+      let v = valid();
+      for (let k = 1 + int(2); k > 0; k--) v = pick(MUTATIONS)(v);
+      out.push(v);
+    } else if (kind === 8) out.push(garbage());
+    else out.push(i % 50 === 9 ? huge() : pick(['', ' ', '0', '1', 'd', '-', ':', ':::', '0:0:0:0', 'null']));
+  }
+  return out;
+}
+
+/** `b3` header values: valid, mutated, garbage, huge. */
+export const b3Singles = (n: number) => mutated(validB3, n);
+/** `uber-trace-id` header values: valid, mutated, garbage, huge. */
+export const uberTraceIds = (n: number) => mutated(validJaeger, n);

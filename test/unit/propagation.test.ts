@@ -21,6 +21,8 @@ import {
   parseTraceparent,
   parseTracestate,
 } from '../../src/core/propagation';
+import { ParentOrRootSampler } from '../../src/core/sampler';
+import { traceparentFromServerTiming } from '../../src/core/serverTiming';
 
 const TID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SID = '00f067aa0ba902b7';
@@ -140,8 +142,15 @@ describe('parseTracestate', () => {
     expect(parseTracestate('a=x  y')!.get('a')).toBe('x  y');
   });
 
-  it('drops the whole header for a duplicate key', () => {
-    expect(parseTracestate('a=1,b=2,a=3')).toBeUndefined();
+  it('keeps the first member of a duplicated key (W3C test_tracestate_duplicated_keys)', () => {
+    expect(parseTracestate('a=1,b=2,a=3')!.serialize()).toBe('a=1,b=2');
+    expect(parseTracestate('foo=1,foo=1')!.serialize()).toBe('foo=1');
+    expect(parseTracestate('foo=1,foo=2')!.serialize()).toBe('foo=1');
+    expect(parseTracestate(['foo=1', 'foo=2'].join(','))!.get('foo')).toBe('1');
+    // Still strict about the rest: an invalid member drops the header, duplicates count toward 32.
+    expect(parseTracestate('foo=1,foo=2,BAD=3')).toBeUndefined();
+    expect(parseTracestate(Array.from({ length: 33 }, () => 'a=1').join(','))).toBeUndefined();
+    expect(parseTracestate(Array.from({ length: 32 }, () => 'a=1').join(','))!.serialize()).toBe('a=1');
   });
 
   it('keeps 32 members and drops the whole header at 33', () => {
@@ -249,19 +258,53 @@ describe('W3CPropagator', () => {
     expect(flagsOf(injected(trace.setSpan(trace.setSpan(parent, child), grandchild)).traceparent)).toBe('01');
   });
 
-  it('marks a root span of ours random and sampled', () => {
-    const root = tracerWith().startSpan('root', {}, ROOT_CONTEXT);
-    const out = injected(trace.setSpan(ROOT_CONTEXT, root));
-    expect(out.traceparent).toBe(formatTraceparent(root.spanContext().traceId, root.spanContext().spanId, 3));
-    expect(out).not.toHaveProperty('tracestate');
+  it('sends a root span of ours as 01 by default, 03 with randomTraceIdFlag', () => {
+    for (const [sampler, flags] of [
+      [new ParentOrRootSampler(() => true), '01'],
+      [new ParentOrRootSampler(() => true, { randomTraceIdFlag: true }), '03'],
+      [new ParentOrRootSampler(() => false, { randomTraceIdFlag: true }), '02'],
+      [new AlwaysOnSampler(), '01'],
+    ] as const) {
+      const root = tracerWith(sampler).startSpan('root', {}, ROOT_CONTEXT);
+      const out = injected(trace.setSpan(ROOT_CONTEXT, root));
+      expect(out.traceparent).toBe(formatTraceparent(root.spanContext().traceId, root.spanContext().spanId, parseInt(flags, 16)));
+      expect(out).not.toHaveProperty('tracestate');
+      // And its children, through the tracestate they inherit.
+      const child = tracerWith(sampler).startSpan('child', {}, trace.setSpan(ROOT_CONTEXT, root));
+      expect(flagsOf(injected(trace.setSpan(ROOT_CONTEXT, child)).traceparent)).toBe(flags);
+    }
   });
 
-  it('a new root started under an extracted context (other trace) is random again', () => {
-    const parent = extracted({ traceparent: tp('01') });
-    const root = tracerWith().startSpan('root', { root: true }, parent);
-    const out = injected(trace.setSpan(parent, root));
-    expect(out.traceparent.slice(3, 35)).not.toBe(TID);
-    expect(flagsOf(out.traceparent)).toBe('03');
+  it('a new root started under an extracted random context (other trace) follows our own setting', () => {
+    const parent = extracted({ traceparent: tp('03') });
+    for (const [randomTraceIdFlag, flags] of [[false, '01'], [true, '03']] as const) {
+      const root = tracerWith(new ParentOrRootSampler(() => true, { randomTraceIdFlag })).startSpan('root', { root: true }, parent);
+      const out = injected(trace.setSpan(parent, root));
+      expect(out.traceparent.slice(3, 35)).not.toBe(TID);
+      expect(flagsOf(out.traceparent)).toBe(flags);
+    }
+  });
+
+  it('never rewrites the flags of a remote parent set through the API', () => {
+    for (const [traceFlags, flags] of [[1, '01'], [0, '00'], [3, '03'], [2, '02']] as const) {
+      for (const randomTraceIdFlag of [false, true]) {
+        const parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: TID, spanId: SID, traceFlags, isRemote: true });
+        expect(flagsOf(injected(parent).traceparent)).toBe(flags);
+        const child = tracerWith(new ParentOrRootSampler(() => true, { randomTraceIdFlag })).startSpan('child', {}, parent);
+        const out = injected(trace.setSpan(parent, child));
+        expect(out.traceparent.slice(3, 35)).toBe(TID);
+        expect(flagsOf(out.traceparent)).toBe(flags);
+        expect(out).not.toHaveProperty('tracestate');
+      }
+    }
+  });
+
+  it('keeps the members of a foreign tracestate when it marks a random API parent', () => {
+    const foreign = { get: () => undefined, set() { return this; }, unset() { return this; }, serialize: () => 'a=1,b=2' };
+    const parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: TID, spanId: SID, traceFlags: 3, isRemote: true, traceState: foreign });
+    const child = tracerWith(new ParentOrRootSampler(() => true)).startSpan('child', {}, parent);
+    expect(injected(trace.setSpan(parent, child))).toMatchObject({ tracestate: 'a=1,b=2' });
+    expect(flagsOf(injected(trace.setSpan(parent, child)).traceparent)).toBe('03');
   });
 
   it('keeps an unsampled parent unsampled', () => {
@@ -312,6 +355,28 @@ describe('W3CPropagator', () => {
     const ctx = extracted({ traceparent: tp() });
     for (const carrier of [undefined, null, {}]) {
       expect(() => p.inject(ctx, carrier, defaultTextMapSetter)).not.toThrow();
+    }
+  });
+});
+
+describe('traceparentFromServerTiming (the browser reads the navigation entry with it)', () => {
+  const e = (name: string, description: unknown) => ({ name, description });
+  it('reads traceparent;desc= and the Level 3 draft trace;desc=, traceparent first', () => {
+    expect(traceparentFromServerTiming([e('db', '53'), e('traceparent', tp())])).toBe(tp());
+    expect(traceparentFromServerTiming([e('trace', tp('00'))])).toBe(tp('00'));
+    expect(traceparentFromServerTiming([e('trace', tp('00')), e('traceparent', tp('01'))])).toBe(tp('01'));
+    // An invalid traceparent entry does not hide a valid trace entry; blanks are trimmed.
+    expect(traceparentFromServerTiming([e('traceparent', 'nope'), e('trace', ' ' + tp() + '\t')])).toBe(tp());
+    expect(traceparentFromServerTiming([e('traceparent', tp().toUpperCase())])).toBeUndefined();
+    expect(traceparentFromServerTiming([e('Trace', tp())])).toBeUndefined();
+    expect(traceparentFromServerTiming([])).toBeUndefined();
+  });
+
+  it('never throws, whatever it is given', () => {
+    const hostile = { length: 1, get 0() { throw new Error('x'); } };
+    for (const v of [undefined, null, 0, 'traceparent', {}, [null], [e('trace', 5)], [e('trace', {})], hostile, { length: -1 }, { length: 1e10 }]) {
+      expect(() => traceparentFromServerTiming(v)).not.toThrow();
+      expect(traceparentFromServerTiming(v)).toBeUndefined();
     }
   });
 });

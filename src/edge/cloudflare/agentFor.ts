@@ -9,7 +9,19 @@ const RUNTIME = { 'cloud.provider': 'cloudflare', 'cloud.platform': 'cloudflare.
  * (bindings exist only then). A bad configuration is reported once; the worker then runs
  * untraced.
  */
+const shared = new WeakMap<object, (env: never) => EdgeAgent | undefined>();
+
 export function lazyAgent<Env>(config: ConfigOrFactory<Env, EdgeOptions>): (env: Env) => EdgeAgent | undefined {
+  // One agent per config: a module's handler, entrypoints and Durable Objects share it.
+  const key = typeof config === 'object' || typeof config === 'function' ? (config as object) : undefined;
+  const known = key && shared.get(key);
+  if (known) return known as (env: Env) => EdgeAgent | undefined;
+  const made = makeLazyAgent(config);
+  if (key) shared.set(key, made);
+  return made;
+}
+
+function makeLazyAgent<Env>(config: ConfigOrFactory<Env, EdgeOptions>): (env: Env) => EdgeAgent | undefined {
   let agent: EdgeAgent | undefined;
   let resolved = false;
   return (env) => {

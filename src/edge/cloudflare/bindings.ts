@@ -1,5 +1,6 @@
 import type { EdgeAgent } from '../agent';
 import { traceFetch } from '../fetch';
+import { traceRpcMethod } from './rpc';
 import type { ExecutionContext } from './types';
 
 type Fetcher = { fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> };
@@ -10,26 +11,63 @@ const isFetcher = (v: unknown): v is Fetcher =>
 /** Reads a property of a runtime object, binding methods to it (a proxy as `this` is an "Illegal invocation"). */
 function bound(target: object, prop: string | symbol): unknown {
   const v = Reflect.get(target, prop);
-  return typeof v === 'function' ? v.bind(target) : v;
+  // Function.prototype.bind itself: an RPC stub takes `.bind` for a remote method's name.
+  return typeof v === 'function' ? Function.prototype.bind.call(v, target) : v;
 }
+
+/** Properties of a binding or stub that are not RPC methods. */
+const NOT_RPC = new Set(['fetch', 'connect', 'then', 'dup', 'toJSON', 'constructor', 'idFromName', 'idFromString', 'newUniqueId', 'jurisdiction']);
 
 const tracedBindings = new WeakMap<object, unknown>();
 
-/** A service binding (or any fetcher) whose `fetch` gets a CLIENT span and a traceparent. */
-function traceBinding(binding: Fetcher): unknown {
+/**
+ * A service binding or Durable Object stub: `fetch` gets a CLIENT span and a traceparent,
+ * RPC methods a CLIENT span and the hidden trace carrier (rpc.ts).
+ */
+function traceStub(binding: Fetcher, service: string): unknown {
   let traced = tracedBindings.get(binding);
   if (!traced) {
     // Every argument as given (none, too): what the traced fetch cannot read goes to the binding untouched.
     const tracedFetch = traceFetch((...args) => binding.fetch(...args), binding.fetch);
-    traced = new Proxy(binding, { get: (t, p) => (p === 'fetch' ? tracedFetch : bound(t, p)) });
+    traced = new Proxy(binding, {
+      get: (t, p) => {
+        if (p === 'fetch') return tracedFetch;
+        const v = bound(t, p);
+        return typeof p === 'string' && typeof v === 'function' && !NOT_RPC.has(p) ? traceRpcMethod(service, p, v as (...a: unknown[]) => unknown) : v;
+      },
+    });
     tracedBindings.set(binding, traced);
+  }
+  return traced;
+}
+
+type Namespace = { get(id: unknown, ...rest: unknown[]): Fetcher; idFromName(name: string): unknown };
+
+const isNamespace = (v: unknown): v is Namespace =>
+  typeof v === 'object' && v !== null && typeof (v as Namespace).idFromName === 'function' && typeof (v as Namespace).get === 'function';
+
+/** A Durable Object namespace whose stubs (`get`, `getByName`) are traced. */
+function traceNamespace(ns: Namespace, service: string): unknown {
+  let traced = tracedBindings.get(ns);
+  if (!traced) {
+    traced = new Proxy(ns, {
+      get: (t, p) => {
+        const v = bound(t, p);
+        if ((p !== 'get' && p !== 'getByName') || typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          const stub = (v as (...a: unknown[]) => unknown)(...args);
+          return isFetcher(stub) ? traceStub(stub, service) : stub;
+        };
+      },
+    });
+    tracedBindings.set(ns, traced);
   }
   return traced;
 }
 
 const tracedEnvs = new WeakMap<object, object>();
 
-/** `env` with its fetcher bindings traced; everything else is passed through as is. */
+/** `env` with its service bindings and Durable Object namespaces traced; everything else is passed through as is. */
 export function traceEnv<Env>(env: Env): Env {
   if (typeof env !== 'object' || env === null) return env;
   let traced = tracedEnvs.get(env);
@@ -37,7 +75,9 @@ export function traceEnv<Env>(env: Env): Env {
     traced = new Proxy(env, {
       get(t, p) {
         const v = Reflect.get(t, p);
-        return isFetcher(v) ? traceBinding(v) : v;
+        const name = String(p);
+        if (isFetcher(v)) return traceStub(v, name);
+        return isNamespace(v) ? traceNamespace(v, name) : v;
       },
     });
     tracedEnvs.set(env, traced);

@@ -6,7 +6,7 @@ import type { ExecutionContext } from './types';
 type FetchHandler<Env> = (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>;
 
 /** A module worker's `fetch` with a SERVER span per request, exported inside `waitUntil`. */
-export function instrumentFetch<Env>(fetchHandler: FetchHandler<Env>, agentFor: (env: Env) => EdgeAgent | undefined): FetchHandler<Env> {
+export function wrapFetchHandler<Env>(fetchHandler: FetchHandler<Env>, agentFor: (env: Env) => EdgeAgent | undefined): FetchHandler<Env> {
   return function (this: unknown, request, env, ctx) {
     const agent = agentFor(env);
     if (!agent) return fetchHandler.call(this, request, env, ctx);
