@@ -61,7 +61,7 @@ export function crc32(data: Uint8Array): number {
 }
 
 /** `data` as a gzip member, synchronously. */
-export function gzipSync(data: Uint8Array): Uint8Array {
+export function gzipSync(data: Uint8Array): Uint8Array<ArrayBuffer> {
   if (!crcTable) init();
   const n = data.length;
   // Fixed codes spend at most 9 bits a byte; plus header, block bits and trailer.

@@ -37,7 +37,8 @@ beforeAll(async () => {
     // The receiver behind a same-origin path that takes its time.
     '/slow/v1/traces': async (req, res, body) => {
       await new Promise((r) => setTimeout(r, 1000));
-      const upstream = await fetch(site.receiver.url, { method: 'POST', headers: { 'content-type': String(req.headers['content-type']) }, body: new Uint8Array(body) });
+      const headers = { 'content-type': String(req.headers['content-type']), ...(req.headers['content-encoding'] && { 'content-encoding': req.headers['content-encoding'] }) };
+      const upstream = await fetch(site.receiver.url, { method: 'POST', headers, body: new Uint8Array(body) });
       res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
     },
     // The agent page under a CSP whose connect-src leaves the collector out.

@@ -428,9 +428,26 @@ interface Reply {
   spanCount: number;
 }
 
-export async function startOtlpReceiver(opts: { allowedOrigins?: string[] | '*'; path?: string } = {}): Promise<OtlpReceiver> {
+export interface ReceiverOptions {
+  allowedOrigins?: string[] | '*';
+  path?: string;
+  /**
+   * Request headers a CORS preflight may ask for besides the CORS-safelisted ones and
+   * Content-Type (the Collector's `cors.allowed_headers`). Default '*': any. `[]` is the
+   * Collector's default, which refuses a preflight asking for Content-Encoding.
+   */
+  allowedHeaders?: string[] | '*';
+  /** Access-Control-Max-Age of preflight answers, in seconds; undefined sends none (the Collector's default). Default 7200. */
+  maxAge?: number | undefined;
+  /** False: gzip bodies get 415, as from a receiver that does not decompress. Default true. */
+  gzip?: boolean;
+}
+
+export async function startOtlpReceiver(opts: ReceiverOptions = {}): Promise<OtlpReceiver> {
   const tracesPath = opts.path ?? '/v1/traces';
   const allowed = opts.allowedOrigins ?? [];
+  const allowedHeaders = opts.allowedHeaders ?? '*';
+  const maxAge = 'maxAge' in opts ? opts.maxAge : 7200;
   const spans: ReceivedSpan[] = [];
   const rejected: OtlpReceiver['rejected'] = [];
   const requests: ReceivedRequest[] = [];
@@ -443,8 +460,8 @@ export async function startOtlpReceiver(opts: { allowedOrigins?: string[] | '*';
 
   /*
    * CORS as the Collector's confighttp does it (rs/cors, AllowCredentials on, headers
-   * allowed as with `allowed_headers: ["*"]`): echo an allowed Origin, nothing for
-   * others. Like the Collector, no Access-Control-Expose-Headers, so cross-origin
+   * allowed as with `allowed_headers: ["*"]` unless told otherwise): echo an allowed
+   * Origin, nothing for others. Like the Collector, no Access-Control-Expose-Headers, so cross-origin
    * scripts cannot read Retry-After; and a POST from a disallowed origin is still
    * processed (CORS only hides the response), which matters for sendBeacon/no-cors.
    */
@@ -462,11 +479,15 @@ export async function startOtlpReceiver(opts: { allowedOrigins?: string[] | '*';
       return corsEnabled ? { vary: 'Origin' } : {};
     }
     const requested = req.headers['access-control-request-headers'];
+    // rs/cors: a preflight asking for a header not allowed gets no CORS headers at all.
+    const implicit = ['accept', 'accept-language', 'content-language', 'content-type'];
+    const ok = (h: string) => allowedHeaders === '*' || implicit.includes(h) || allowedHeaders.some((a) => a.toLowerCase() === h);
+    if (requested !== undefined && !requested.split(',').every((h) => ok(h.trim().toLowerCase()))) return corsEnabled ? { vary: 'Origin' } : {};
     return {
       ...base,
       'access-control-allow-methods': 'POST',
       ...(requested !== undefined && { 'access-control-allow-headers': requested }),
-      'access-control-max-age': '7200',
+      ...(maxAge !== undefined && { 'access-control-max-age': String(maxAge) }),
     };
   }
 
@@ -481,7 +502,12 @@ export async function startOtlpReceiver(opts: { allowedOrigins?: string[] | '*';
     }
     if (overLimit) return { text: `(body over ${MAX_BODY_BYTES} bytes)`, status: 413, violations: [`body: larger than ${MAX_BODY_BYTES} bytes`] };
     let text: string;
+    if (encoding === 'gzip' && opts.gzip === false) {
+      return { text: raw.toString('latin1'), status: 415, violations: [], refused: true };
+    }
     try {
+      // A Content-Encoding that lies either way is refused: gzip that is not (gunzip fails),
+      // or gzip bytes without it (not JSON).
       if (encoding === 'gzip') text = gunzipSync(raw, { maxOutputLength: MAX_BODY_BYTES }).toString('utf8');
       else if (encoding === undefined || encoding === 'identity') text = raw.toString('utf8');
       else return { text: raw.toString('latin1'), status: 415, violations: [`content-encoding: unsupported ${show(encoding)} (none or gzip)`] };
@@ -513,6 +539,7 @@ export async function startOtlpReceiver(opts: { allowedOrigins?: string[] | '*';
       spanCount: result.spanCount ?? 0,
     });
     if (force && force.status !== 200) return reply(force.status, { message: `status ${force.status} forced by receiver.respond()` });
+    if ('refused' in result) return reply(415, { code: 3, message: 'content-encoding: gzip is not accepted here' });
     // 4xx bodies are a google.rpc.Status in OTLP/HTTP; code 3 is INVALID_ARGUMENT.
     if (result.status !== 200) return reply(result.status, { code: 3, message: result.violations.join('\n') });
     spans.push(...toReceivedSpans(result.parsed as Obj));
