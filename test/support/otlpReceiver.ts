@@ -380,12 +380,15 @@ function countSpans(body: unknown): number {
 // ---------------------------------------------------------------- server
 
 /** A status, or a status with headers and `delayMs`: the spans are taken at once, the answer comes that much later. */
-export type RespondHook = (req: { bytes: number; body: string; attempt: number }) => number | { status: number; headers?: Record<string, string>; delayMs?: number };
+export type RespondHook = (req: { bytes: number; body: string; attempt: number; contentEncoding: string | undefined }) => number | { status: number; headers?: Record<string, string>; delayMs?: number };
 
 export interface ReceivedRequest {
   method: string;
   path: string;
+  /** Bytes on the wire (compressed, for a gzip body). */
   bytes: number;
+  /** Bytes of the body after gunzip (the same as `bytes` without Content-Encoding). */
+  decodedBytes: number;
   contentType: string | undefined;
   contentEncoding: string | undefined;
   origin: string | undefined;
@@ -425,6 +428,7 @@ interface Reply {
   body: string;
   headers: OutgoingHttpHeaders;
   bytes: number;
+  decodedBytes?: number;
   spanCount: number;
 }
 
@@ -529,13 +533,14 @@ export async function startOtlpReceiver(opts: ReceiverOptions = {}): Promise<Otl
     const { body: raw, bytes, overLimit } = await readBody(req, MAX_BODY_BYTES);
     const result = inspect(req, raw, overLimit);
     if (result.violations.length) rejected.push({ violations: result.violations, body: result.text });
-    const forced = hook?.({ bytes, body: result.text, attempt });
+    const forced = hook?.({ bytes, body: result.text, attempt, contentEncoding: req.headers['content-encoding'] });
     const force = typeof forced === 'number' ? { status: forced, headers: {} } : forced;
     const reply = (status: number, body: unknown): Reply => ({
       status,
       body: JSON.stringify(body),
       headers: { ...cors(req), 'content-type': 'application/json', ...force?.headers },
       bytes,
+      decodedBytes: Buffer.byteLength(result.text),
       spanCount: result.spanCount ?? 0,
     });
     if (force && force.status !== 200) return reply(force.status, { message: `status ${force.status} forced by receiver.respond()` });
@@ -562,6 +567,7 @@ export async function startOtlpReceiver(opts: ReceiverOptions = {}): Promise<Otl
       method,
       path,
       bytes: reply.bytes,
+      decodedBytes: reply.decodedBytes ?? reply.bytes,
       contentType: req.headers['content-type'],
       contentEncoding: req.headers['content-encoding'],
       origin: req.headers.origin,
