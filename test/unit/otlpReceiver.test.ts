@@ -203,7 +203,7 @@ describe('startOtlpReceiver', () => {
       droppedLinksCount: 1,
     });
     expect(receiver.requests).toEqual([{
-      method: 'POST', path: '/v1/traces', bytes: JSON.stringify(goodPayload()).length, contentType: 'application/json',
+      method: 'POST', path: '/v1/traces', bytes: JSON.stringify(goodPayload()).length, decodedBytes: JSON.stringify(goodPayload()).length, contentType: 'application/json',
       contentEncoding: undefined, origin: undefined, status: 200, spanCount: 2,
     }]);
   });
