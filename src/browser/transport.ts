@@ -121,8 +121,11 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
     } catch {}
   };
   let exitRatio = EXIT_RATIO;
+  // Firefox before 133 has no keepalive (no Request.keepalive either): a fetch started at exit
+  // dies with the page there, so only a beacon can leave.
+  const keepaliveWorks = typeof Request === 'function' && 'keepalive' in Request.prototype;
   // At exit there is no second chance: cross-origin, gzip only once a preflight allowed it.
-  const gzipAtExit = () => (sameOrigin ? gzipState() !== 'no' : gzipState() === 'ok');
+  const gzipAtExit = () => keepaliveWorks && (sameOrigin ? gzipState() !== 'no' : gzipState() === 'ok');
   const canBeacon = typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function' && !Object.keys(headers).length;
 
   /** One POST: keepalive while the budget allows (see `leaving`), else a plain fetch. */

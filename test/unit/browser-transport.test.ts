@@ -13,8 +13,12 @@ interface Call {
 type Answer = number | 'cut' | ((call: Call, n: number) => number | 'cut');
 
 /** browserTransport over a stub fetch answering `answer` (a status, or 'cut': a network error), loaded fresh so it captures the stub. */
-async function load(answer: Answer, endpoint = location.origin + '/v1/traces') {
+async function load(answer: Answer, endpoint = location.origin + '/v1/traces', keepalive = true) {
   const calls: Call[] = [];
+  // happy-dom's Request has no keepalive; browsers that honour it have the attribute.
+  const Request = class {};
+  if (keepalive) Object.defineProperty(Request.prototype, 'keepalive', { get: () => false });
+  vi.stubGlobal('Request', Request);
   vi.stubGlobal('fetch', (_url: string, init: RequestInit) => {
     const gzip = (init.headers as Record<string, string>)['content-encoding'] === 'gzip';
     const body = init.body as string | Uint8Array;
@@ -165,6 +169,15 @@ describe('browserTransport at exit', () => {
     expect(beacon).not.toHaveBeenCalled();
     expect(calls.map((c) => [c.keepalive, c.gzip])).toEqual([[true, true], [true, true]]);
     expect(calls[1].text).toBe(json(500));
+  });
+
+  it('a browser without keepalive (Firefox before 133) leaves by plain beacon: a fetch would die with the page', async () => {
+    const beacon = vi.fn(() => true);
+    vi.stubGlobal('navigator', { sendBeacon: beacon });
+    const { t, calls } = await load(200, undefined, false);
+    expect(t.sendAtExit(json(5))).toBe(true);
+    expect(beacon).toHaveBeenCalledTimes(1);
+    expect(calls).toHaveLength(0);
   });
 
   it('a collector that refused gzip gets plain beacons at exit', async () => {
