@@ -51,6 +51,13 @@ export interface BrowserTransport extends Transport {
 }
 
 /**
+ * `auto`: gzip, and cross-origin at exit only once the collector took a gzipped body.
+ * `gzip`: the site knows its collector takes gzip (CORS allows Content-Encoding), so exit
+ * bodies are gzipped from the first page view on; a refusal still falls back. `none`: never.
+ */
+export type Compression = 'auto' | 'gzip' | 'none';
+
+/**
  * While the page is visible: `fetch` with keepalive, so 429/503 are seen and an export in
  * flight survives a navigation, the body gzipped by CompressionStream where there is one.
  * At exit: `fetch(keepalive)` with a body gzipped synchronously where the collector takes
@@ -62,7 +69,7 @@ export interface BrowserTransport extends Transport {
  * Content-Encoding (the Collector's default `cors` allows only the safelisted headers
  * and Content-Type). The refused body is sent again at once as plain JSON.
  */
-export function browserTransport(endpoint: string, headers: Record<string, string>): BrowserTransport {
+export function browserTransport(endpoint: string, headers: Record<string, string>, compression: Compression = 'auto'): BrowserTransport {
   const f = nativeFetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args));
   let inflight = 0;
   // Beacons cannot be watched to completion, and Chromium frees a keepalive fetch's share
@@ -100,7 +107,7 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
   let gzipPassed = sameOrigin;
   // 'ok' once the collector answered a gzipped body; 'no' once it refused one. Remembered
   // for a day, so a page view left before its first export still knows.
-  let gzip: 'unknown' | 'ok' | 'no' | undefined;
+  let gzip: 'unknown' | 'ok' | 'no' | undefined = compression === 'none' ? 'no' : undefined;
   const gzipState = () => {
     if (gzip === undefined) {
       gzip = 'unknown';
@@ -125,7 +132,7 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
   // dies with the page there, so only a beacon can leave.
   const keepaliveWorks = typeof Request === 'function' && 'keepalive' in Request.prototype;
   // At exit there is no second chance: cross-origin, gzip only once a preflight allowed it.
-  const gzipAtExit = () => keepaliveWorks && (sameOrigin ? gzipState() !== 'no' : gzipState() === 'ok');
+  const gzipAtExit = () => keepaliveWorks && (sameOrigin || compression === 'gzip' ? gzipState() !== 'no' : gzipState() === 'ok');
   const canBeacon = typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function' && !Object.keys(headers).length;
 
   /** One POST: keepalive while the budget allows (see `leaving`), else a plain fetch. */

@@ -13,7 +13,7 @@ interface Call {
 type Answer = number | 'cut' | ((call: Call, n: number) => number | 'cut');
 
 /** browserTransport over a stub fetch answering `answer` (a status, or 'cut': a network error), loaded fresh so it captures the stub. */
-async function load(answer: Answer, endpoint = location.origin + '/v1/traces', keepalive = true) {
+async function load(answer: Answer, endpoint = location.origin + '/v1/traces', { keepalive = true, compression = 'auto' as 'auto' | 'gzip' | 'none' } = {}) {
   const calls: Call[] = [];
   // happy-dom's Request has no keepalive; browsers that honour it have the attribute.
   const Request = class {};
@@ -34,7 +34,7 @@ async function load(answer: Answer, endpoint = location.origin + '/v1/traces', k
   });
   vi.resetModules();
   const { browserTransport, KEEPALIVE_BUDGET } = await import('../../src/browser/transport');
-  return { t: browserTransport(endpoint, {}), calls, KEEPALIVE_BUDGET };
+  return { t: browserTransport(endpoint, {}, compression), calls, KEEPALIVE_BUDGET };
 }
 
 /** Text that gzip cannot shrink much: random letters. */
@@ -174,7 +174,7 @@ describe('browserTransport at exit', () => {
   it('a browser without keepalive (Firefox before 133) leaves by plain beacon: a fetch would die with the page', async () => {
     const beacon = vi.fn(() => true);
     vi.stubGlobal('navigator', { sendBeacon: beacon });
-    const { t, calls } = await load(200, undefined, false);
+    const { t, calls } = await load(200, undefined, { keepalive: false });
     expect(t.sendAtExit(json(5))).toBe(true);
     expect(beacon).toHaveBeenCalledTimes(1);
     expect(calls).toHaveLength(0);
@@ -207,5 +207,24 @@ describe('browserTransport remembers what the collector made of gzip', () => {
     const { t, calls } = await load(200);
     await t.send(json(1));
     expect(calls.map((c) => c.gzip)).toEqual([true]);
+  });
+});
+
+describe('browserTransport compression setting', () => {
+  it("'gzip': cross-origin exit bodies are gzipped before the collector ever answered", async () => {
+    const beacon = vi.fn(() => true);
+    vi.stubGlobal('navigator', { sendBeacon: beacon });
+    const { t, calls } = await load(200, 'https://collector.example/v1/traces', { compression: 'gzip' });
+    expect(t.sendAtExit(json(5))).toBe(true);
+    expect(beacon).not.toHaveBeenCalled();
+    expect(calls.map((c) => [c.keepalive, c.gzip])).toEqual([[true, true]]);
+  });
+
+  it("'none': plain JSON always", async () => {
+    const { t, calls } = await load(200, undefined, { compression: 'none' });
+    await t.send(json(3));
+    vi.stubGlobal('navigator', {});
+    expect(t.sendAtExit(json(3))).toBe(true);
+    expect(calls.map((c) => c.gzip)).toEqual([false, false]);
   });
 });
