@@ -128,6 +128,7 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
     } catch {}
   };
   let exitRatio = EXIT_RATIO;
+  let offline = false;
   // Firefox before 133 has no keepalive (no Request.keepalive either): a fetch started at exit
   // dies with the page there, so only a beacon can leave.
   const keepaliveWorks = typeof Request === 'function' && 'keepalive' in Request.prototype;
@@ -154,6 +155,13 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
       return preflightPassed;
     },
     async send(body) {
+      // After gzip and plain JSON both failed on the network (offline, a CSP), plain only
+      // until something answers: one failing request per attempt, not two.
+      if (offline) {
+        const outcome = await post(body);
+        offline = !answeredBy(outcome);
+        return outcome;
+      }
       const gz = gzipState() !== 'no' ? await gzipAsync(body) : undefined;
       if (!gz) return post(body);
       const outcome = await post(gz);
@@ -169,6 +177,7 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
       }
       const again = await post(body);
       if (again.kind === 'ok' || (answeredBy(again) && status !== 400)) learn('no');
+      offline = !answeredBy(again);
       return again;
     },
     exitRoom() {

@@ -207,7 +207,7 @@ describe("a collector the page's CSP blocks (connect-src 'self')", () => {
     expect(new Set(watched.violations.map((v: string) => v.split(' ')[0]))).toEqual(new Set(['connect-src']));
     // Chromium reports each refusal on the console; nothing else did.
     expect(problems.errors.filter((e) => !/Content Security Policy|Failed to fetch/.test(e))).toEqual([]);
-    expect(site.receiver.requests).toEqual([]);
+    expect(site.receiver.requests, JSON.stringify(site.receiver.requests)).toEqual([]);
     await page.context().close();
   });
 });

@@ -98,13 +98,16 @@ describe('browserTransport while the page is visible', () => {
     expect(calls.map((c) => c.gzip)).toEqual([true, false, false]);
   });
 
-  it('cross-origin: when plain fails too it is the network; gzip is kept', async () => {
+  it('cross-origin: when plain fails too it is the network: plain alone until an answer, then gzip again', async () => {
     let up = false;
     const { t, calls } = await load(() => (up ? 200 : 'cut'), 'https://collector.example/v1/traces');
     expect(await t.send(json(1))).toMatchObject({ kind: 'retry', network: true });
+    // Still down: one request per attempt, not two.
+    expect(await t.send(json(1))).toMatchObject({ kind: 'retry', network: true });
     up = true;
     expect(await t.send(json(1))).toEqual({ kind: 'ok' });
-    expect(calls.map((c) => c.gzip)).toEqual([true, false, true]);
+    expect(await t.send(json(1))).toEqual({ kind: 'ok' });
+    expect(calls.map((c) => c.gzip)).toEqual([true, false, false, false, true]);
   });
 
   it('a keepalive send cut by the exit counts as delivered; a plain one (past the budget) does not', async () => {
