@@ -1,4 +1,5 @@
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { networkEvents } from '../core/networkEvents';
 import type { RequestRecord } from './loader/hub';
 import { startAdopted } from './agent/adopt';
 import { watchResource } from './lib/resources';
@@ -8,7 +9,7 @@ import { watchResource } from './lib/resources';
  * (see loader/fetch.ts, loader/xhr.ts), so the page's call costs only what the loader does.
  * The span is built here, off the page's call: a CLIENT span with the semantic conventions'
  * HTTP attributes, ended at its Resource Timing entry's responseEnd with the entry's timing
- * as events. Chromium adds a fetch's entry once the page has read the body to its end; a
+ * as events (only those that carry information). Chromium adds a fetch's entry once the page has read the body to its end; a
  * body the page does not read, cancels (WebKit then makes no entry at all) or streams for
  * longer than MAX_WAIT_MS gets none in time, and its span ends at the response headers.
  */
@@ -19,8 +20,6 @@ const MAX_WAIT_MS = 5000;
 const CHECK_MS = 1000;
 /** Methods the semantic conventions name; any other becomes `_OTHER`. */
 const KNOWN_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
-/** Resource Timing marks that become span events, in order. */
-const MARKS = ['fetchStart', 'domainLookupStart', 'domainLookupEnd', 'connectStart', 'secureConnectionStart', 'connectEnd', 'requestStart', 'responseStart', 'responseEnd'] as const;
 
 export interface Requests {
   /** A record that ended; its span follows its entry (or the wait's end). */
@@ -71,7 +70,8 @@ export function adoptRequests(tracerFor: (k: RequestRecord['k']) => Tracer): Req
       span.setStatus({ code: SpanStatusCode.ERROR, message: r.x });
     }
     const t0 = performance.timeOrigin;
-    if (e) for (const m of MARKS) if (e[m] > 0) span.addEvent(m, t0 + e[m]);
+    // Only the marks that carry information (see core/networkEvents): the rest are implied.
+    if (e) for (const n of networkEvents(e)) span.addEvent(n.name, t0 + n.time);
     span.end(e && e.responseEnd > 0 ? t0 + e.responseEnd : r.e);
   };
 

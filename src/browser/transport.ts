@@ -1,5 +1,7 @@
-import { fetchTransport, type Transport } from '../core/transport';
+import { answeredBy, exportHeaders, fetchTransport, type SendOutcome, type Transport } from '../core/transport';
 import { utf8Length } from '../core/otlp';
+import { gzipAsync, type GzipBody } from '../core/gzip';
+import { gzipSync } from '../core/gzipSync';
 
 // Captured when the bundle is evaluated, before the fetch instrumentation wraps it,
 // so exports are never traced and never carry a traceparent.
@@ -11,6 +13,14 @@ export const KEEPALIVE_BUDGET = 64 * 1024;
 const BEACON_HOLD_MS = 3000;
 /** Chromium frees a keepalive fetch's share a little after its promise settles. */
 const SETTLED_HOLD_MS = 1000;
+/** Where what a collector made of gzip is remembered (`ok|no <ms>`), and for how long: it may be reconfigured. */
+const GZIP_KEY = 'tracelet.gzip:';
+const GZIP_MEMORY_MS = 24 * 60 * 60 * 1000;
+/**
+ * Compressed/plain size assumed for an exit body before one was compressed: gzipSync
+ * brings OTLP JSON to about 0.14 (one span alone about 0.5). Past it, the last one seen.
+ */
+const EXIT_RATIO = 0.3;
 
 export interface BrowserTransport extends Transport {
   /**
@@ -27,7 +37,11 @@ export interface BrowserTransport extends Transport {
    * carries one span, so an exit cannot leave the fate of more than one span unknown.
    */
   readonly answered: boolean;
-  /** Bytes of body the browser would still take at exit, now. */
+  /**
+   * Bytes of (uncompressed) body the browser would still take at exit, now. With gzip at
+   * exit the budget counts compressed bytes, so this is an estimate from the compression
+   * ratio; `sendAtExit` checks the real size.
+   */
   exitRoom(): number;
   /**
    * Hands a body to the browser at page exit, synchronously: true when it took it, false
@@ -37,11 +51,25 @@ export interface BrowserTransport extends Transport {
 }
 
 /**
- * While the page is visible: `fetch` with keepalive, so 429/503 are seen and an export in
- * flight survives a navigation. At exit: `sendBeacon` with an application/json Blob (no
- * custom headers possible), else `fetch(keepalive)` while the 64 KiB budget allows.
+ * `auto`: gzip, and cross-origin at exit only once the collector took a gzipped body.
+ * `gzip`: the site knows its collector takes gzip (CORS allows Content-Encoding), so exit
+ * bodies are gzipped from the first page view on; a refusal still falls back. `none`: never.
  */
-export function browserTransport(endpoint: string, headers: Record<string, string>): BrowserTransport {
+export type Compression = 'auto' | 'gzip' | 'none';
+
+/**
+ * While the page is visible: `fetch` with keepalive, so 429/503 are seen and an export in
+ * flight survives a navigation, the body gzipped by CompressionStream where there is one.
+ * At exit: `fetch(keepalive)` with a body gzipped synchronously where the collector takes
+ * gzip (a beacon cannot set Content-Encoding), else `sendBeacon` with an application/json
+ * Blob (no custom headers possible), else `fetch(keepalive)`, while the 64 KiB budget allows.
+ *
+ * gzip is given up, for a day, when the collector refuses it: 415 (or a 400 that plain
+ * JSON does not get), or cross-origin, a CORS preflight that does not allow
+ * Content-Encoding (the Collector's default `cors` allows only the safelisted headers
+ * and Content-Type). The refused body is sent again at once as plain JSON.
+ */
+export function browserTransport(endpoint: string, headers: Record<string, string>, compression: Compression = 'auto'): BrowserTransport {
   const f = nativeFetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args));
   let inflight = 0;
   // Beacons cannot be watched to completion, and Chromium frees a keepalive fetch's share
@@ -53,8 +81,9 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
     handed = handed.filter((h) => h.until > now);
     return KEEPALIVE_BUDGET - inflight - handed.reduce((n, h) => n + h.bytes, 0);
   };
+  const size = (body: string | GzipBody) => (typeof body === 'string' ? utf8Length(body) : body.length);
   const tracked: typeof fetch = (input, init) => {
-    const bytes = typeof init?.body === 'string' ? utf8Length(init.body) : 0;
+    const bytes = init?.body ? size(init.body as string | GzipBody) : 0;
     inflight += bytes;
     const settle = () => {
       inflight -= bytes;
@@ -71,26 +100,100 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
   };
   const keepalive = fetchTransport(endpoint, headers, tracked, { keepalive: true });
   const plain = fetchTransport(endpoint, headers, f);
-  // Same-origin requests need no preflight; cross-origin ones once a preflight was answered.
-  let preflightPassed = typeof location !== 'undefined' && new URL(endpoint, location.href).origin === location.origin;
+  // Same-origin requests need no preflight; cross-origin ones once a preflight was answered
+  // (gzipped ones ask for Content-Encoding too: a preflight of their own).
+  const sameOrigin = typeof location !== 'undefined' && new URL(endpoint, location.href).origin === location.origin;
+  let preflightPassed = sameOrigin;
+  let gzipPassed = sameOrigin;
+  // 'ok' once the collector answered a gzipped body; 'no' once it refused one. Remembered
+  // for a day, so a page view left before its first export still knows.
+  let gzip: 'unknown' | 'ok' | 'no' | undefined = compression === 'none' ? 'no' : undefined;
+  const gzipState = () => {
+    if (gzip === undefined) {
+      gzip = 'unknown';
+      try {
+        const [v, at] = (localStorage.getItem(GZIP_KEY + endpoint) ?? '').split(' ');
+        if ((v === 'ok' || v === 'no') && Date.now() - Number(at) < GZIP_MEMORY_MS) gzip = v;
+      } catch {
+        // No storage (a sandboxed frame): ask the collector again next time.
+      }
+    }
+    return gzip;
+  };
+  const learn = (v: 'ok' | 'no') => {
+    if (gzipState() === v) return;
+    gzip = v;
+    try {
+      localStorage.setItem(GZIP_KEY + endpoint, v + ' ' + Date.now());
+    } catch {}
+  };
+  let exitRatio = EXIT_RATIO;
+  let offline = false;
+  // Firefox before 133 has no keepalive (no Request.keepalive either): a fetch started at exit
+  // dies with the page there, so only a beacon can leave.
+  const keepaliveWorks = typeof Request === 'function' && 'keepalive' in Request.prototype;
+  // At exit there is no second chance: cross-origin, gzip only once a preflight allowed it.
+  const gzipAtExit = () => keepaliveWorks && (sameOrigin || compression === 'gzip' ? gzipState() !== 'no' : gzipState() === 'ok');
   const canBeacon = typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function' && !Object.keys(headers).length;
+
+  /** One POST: keepalive while the budget allows (see `leaving`), else a plain fetch. */
+  const post = async (body: string | GzipBody): Promise<SendOutcome> => {
+    if (size(body) > budgetLeft()) return plain.send(body);
+    const outcome = await keepalive.send(body);
+    if (answeredBy(outcome)) {
+      // An answer came back, so the CORS preflight passed (and is cached a while).
+      preflightPassed = true;
+      if (typeof body !== 'string') gzipPassed = true;
+      return outcome;
+    }
+    return t.leaving && (typeof body === 'string' ? preflightPassed : gzipPassed) ? { kind: 'ok' } : outcome;
+  };
+
   const t: BrowserTransport = {
     leaving: false,
     get answered() {
       return preflightPassed;
     },
     async send(body) {
-      if (utf8Length(body) > budgetLeft()) return plain.send(body);
-      const outcome = await keepalive.send(body);
-      if (!(outcome.kind === 'retry' && outcome.network)) {
-        // An answer came back, so the CORS preflight passed (and is cached a while).
-        preflightPassed = true;
+      // After gzip and plain JSON both failed on the network (offline, a CSP), plain only
+      // until something answers: one failing request per attempt, not two.
+      if (offline) {
+        const outcome = await post(body);
+        offline = !answeredBy(outcome);
         return outcome;
       }
-      return t.leaving && preflightPassed ? { kind: 'ok' } : outcome;
+      const gz = gzipState() !== 'no' ? await gzipAsync(body) : undefined;
+      if (!gz) return post(body);
+      const outcome = await post(gz);
+      if (t.leaving) return outcome;
+      const status = outcome.kind === 'rejected' ? outcome.status : 0;
+      // A network error cross-origin, before a gzipped body was answered in this page view:
+      // maybe a CORS preflight that does not allow Content-Encoding. A 400 before gzip ever
+      // worked: maybe a receiver that took the bytes for JSON. The same body as plain JSON tells.
+      const doubt = status === 415 || (status === 400 && gzip === 'unknown') || (!answeredBy(outcome) && !gzipPassed);
+      if (!doubt) {
+        if (answeredBy(outcome)) learn('ok');
+        return outcome;
+      }
+      const again = await post(body);
+      if (again.kind === 'ok' || (answeredBy(again) && status !== 400)) learn('no');
+      offline = !answeredBy(again);
+      return again;
     },
-    exitRoom: budgetLeft,
+    exitRoom() {
+      const left = budgetLeft();
+      return gzipAtExit() ? Math.floor(left / exitRatio) : left;
+    },
     sendAtExit(body) {
+      if (gzipAtExit()) {
+        const raw = new TextEncoder().encode(body);
+        const gz = gzipSync(raw);
+        // The next estimate, with a tenth to spare: cut a little short rather than refuse.
+        exitRatio = (gz.length / Math.max(1, raw.length)) * 1.1;
+        if (gz.length > budgetLeft()) return false;
+        tracked(endpoint, { method: 'POST', keepalive: true, headers: exportHeaders(headers, true), body: gz }).catch(() => {});
+        return true;
+      }
       const bytes = utf8Length(body);
       // Past the page's budget the browser refuses, or (keepalive fetch) fails later, silently.
       if (bytes > budgetLeft()) return false;
@@ -102,12 +205,7 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
       } catch {
         // A CSP or an unusable URL: try fetch below.
       }
-      tracked(endpoint, {
-        method: 'POST',
-        keepalive: true,
-        headers: { 'content-type': 'application/json', ...headers },
-        body,
-      }).catch(() => {});
+      tracked(endpoint, { method: 'POST', keepalive: true, headers: exportHeaders(headers, false), body }).catch(() => {});
       return true;
     },
   };

@@ -1,3 +1,5 @@
+import type { GzipBody } from './gzip';
+
 /** What became of one export request. */
 export type SendOutcome =
   | { kind: 'ok' }
@@ -8,6 +10,9 @@ export type SendOutcome =
 export interface Transport {
   send(body: string): Promise<SendOutcome>;
 }
+
+/** True when the outcome came from the collector (not a network error, a CORS refusal included). */
+export const answeredBy = (o: SendOutcome) => !(o.kind === 'retry' && o.network);
 
 const RETRYABLE = [429, 502, 503, 504];
 
@@ -29,17 +34,24 @@ export function classifyStatus(status: number, retryAfter: string | null): SendO
 
 type FetchFn = typeof fetch;
 
+/** Headers of an export: JSON, gzipped (`Content-Encoding: gzip`, which OTLP/HTTP receivers accept) or not. */
+export function exportHeaders(headers: Record<string, string>, gzip: boolean): Record<string, string> {
+  return { 'content-type': 'application/json', ...(gzip && { 'content-encoding': 'gzip' }), ...headers };
+}
+
 /**
- * POSTs OTLP/JSON with `fetch`. `fetchImpl` is the runtime's fetch captured before any
+ * POSTs OTLP/JSON with `fetch`; a byte body is a gzip member and goes with
+ * `Content-Encoding: gzip`. `fetchImpl` is the runtime's fetch captured before any
  * instrumentation wrapped it, and is called as a plain function: workerd throws
  * "Illegal invocation" when fetch is called as a method of another object.
  */
-export function fetchTransport(endpoint: string, headers: Record<string, string>, fetchImpl: FetchFn, init: RequestInit = {}): Transport {
-  const allHeaders = { 'content-type': 'application/json', ...headers };
+export function fetchTransport(endpoint: string, headers: Record<string, string>, fetchImpl: FetchFn, init: RequestInit = {}) {
+  const plain = exportHeaders(headers, false);
+  const gzipped = exportHeaders(headers, true);
   return {
-    async send(body) {
+    async send(body: string | GzipBody): Promise<SendOutcome> {
       try {
-        const res = await fetchImpl(endpoint, { ...init, method: 'POST', headers: allHeaders, body });
+        const res = await fetchImpl(endpoint, { ...init, method: 'POST', headers: typeof body === 'string' ? plain : gzipped, body });
         // Drain the body so the connection is reused; errors here do not matter.
         res.body?.cancel().catch(() => {});
         return classifyStatus(res.status, res.headers.get('retry-after'));

@@ -37,7 +37,8 @@ beforeAll(async () => {
     // The receiver behind a same-origin path that takes its time.
     '/slow/v1/traces': async (req, res, body) => {
       await new Promise((r) => setTimeout(r, 1000));
-      const upstream = await fetch(site.receiver.url, { method: 'POST', headers: { 'content-type': String(req.headers['content-type']) }, body: new Uint8Array(body) });
+      const headers = { 'content-type': String(req.headers['content-type']), ...(req.headers['content-encoding'] && { 'content-encoding': req.headers['content-encoding'] }) };
+      const upstream = await fetch(site.receiver.url, { method: 'POST', headers, body: new Uint8Array(body) });
       res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
     },
     // The agent page under a CSP whose connect-src leaves the collector out.
@@ -206,7 +207,7 @@ describe("a collector the page's CSP blocks (connect-src 'self')", () => {
     expect(new Set(watched.violations.map((v: string) => v.split(' ')[0]))).toEqual(new Set(['connect-src']));
     // Chromium reports each refusal on the console; nothing else did.
     expect(problems.errors.filter((e) => !/Content Security Policy|Failed to fetch/.test(e))).toEqual([]);
-    expect(site.receiver.requests).toEqual([]);
+    expect(site.receiver.requests, JSON.stringify(site.receiver.requests)).toEqual([]);
     await page.context().close();
   });
 });

@@ -389,12 +389,15 @@ function countSpans(body: unknown): number {
 // ---------------------------------------------------------------- server
 
 /** A status, or a status with headers and `delayMs`: the spans are taken at once, the answer comes that much later. */
-export type RespondHook = (req: { bytes: number; body: string; attempt: number }) => number | { status: number; headers?: Record<string, string>; delayMs?: number };
+export type RespondHook = (req: { bytes: number; body: string; attempt: number; contentEncoding: string | undefined }) => number | { status: number; headers?: Record<string, string>; delayMs?: number };
 
 export interface ReceivedRequest {
   method: string;
   path: string;
+  /** Bytes on the wire (compressed, for a gzip body). */
   bytes: number;
+  /** Bytes of the body after gunzip (the same as `bytes` without Content-Encoding). */
+  decodedBytes: number;
   contentType: string | undefined;
   contentEncoding: string | undefined;
   origin: string | undefined;
@@ -434,13 +437,32 @@ interface Reply {
   body: string;
   headers: OutgoingHttpHeaders;
   bytes: number;
+  decodedBytes?: number;
   spanCount: number;
 }
 
-/** `numericInt64`: for senders other than tracelet, see Validator. */
-export async function startOtlpReceiver(opts: { allowedOrigins?: string[] | '*'; path?: string; numericInt64?: boolean } = {}): Promise<OtlpReceiver> {
+export interface ReceiverOptions {
+  allowedOrigins?: string[] | '*';
+  path?: string;
+  /**
+   * Request headers a CORS preflight may ask for besides the CORS-safelisted ones and
+   * Content-Type (the Collector's `cors.allowed_headers`). Default '*': any. `[]` is the
+   * Collector's default, which refuses a preflight asking for Content-Encoding.
+   */
+  allowedHeaders?: string[] | '*';
+  /** Access-Control-Max-Age of preflight answers, in seconds; undefined sends none (the Collector's default). Default 7200. */
+  maxAge?: number | undefined;
+  /** False: gzip bodies get 415, as from a receiver that does not decompress. Default true. */
+  gzip?: boolean;
+  /** For senders other than tracelet, see Validator. */
+  numericInt64?: boolean;
+}
+
+export async function startOtlpReceiver(opts: ReceiverOptions = {}): Promise<OtlpReceiver> {
   const tracesPath = opts.path ?? '/v1/traces';
   const allowed = opts.allowedOrigins ?? [];
+  const allowedHeaders = opts.allowedHeaders ?? '*';
+  const maxAge = 'maxAge' in opts ? opts.maxAge : 7200;
   const spans: ReceivedSpan[] = [];
   const rejected: OtlpReceiver['rejected'] = [];
   const requests: ReceivedRequest[] = [];
@@ -453,8 +475,8 @@ export async function startOtlpReceiver(opts: { allowedOrigins?: string[] | '*';
 
   /*
    * CORS as the Collector's confighttp does it (rs/cors, AllowCredentials on, headers
-   * allowed as with `allowed_headers: ["*"]`): echo an allowed Origin, nothing for
-   * others. Like the Collector, no Access-Control-Expose-Headers, so cross-origin
+   * allowed as with `allowed_headers: ["*"]` unless told otherwise): echo an allowed
+   * Origin, nothing for others. Like the Collector, no Access-Control-Expose-Headers, so cross-origin
    * scripts cannot read Retry-After; and a POST from a disallowed origin is still
    * processed (CORS only hides the response), which matters for sendBeacon/no-cors.
    */
@@ -472,11 +494,15 @@ export async function startOtlpReceiver(opts: { allowedOrigins?: string[] | '*';
       return corsEnabled ? { vary: 'Origin' } : {};
     }
     const requested = req.headers['access-control-request-headers'];
+    // rs/cors: a preflight asking for a header not allowed gets no CORS headers at all.
+    const implicit = ['accept', 'accept-language', 'content-language', 'content-type'];
+    const ok = (h: string) => allowedHeaders === '*' || implicit.includes(h) || allowedHeaders.some((a) => a.toLowerCase() === h);
+    if (requested !== undefined && !requested.split(',').every((h) => ok(h.trim().toLowerCase()))) return corsEnabled ? { vary: 'Origin' } : {};
     return {
       ...base,
       'access-control-allow-methods': 'POST',
       ...(requested !== undefined && { 'access-control-allow-headers': requested }),
-      'access-control-max-age': '7200',
+      ...(maxAge !== undefined && { 'access-control-max-age': String(maxAge) }),
     };
   }
 
@@ -491,7 +517,12 @@ export async function startOtlpReceiver(opts: { allowedOrigins?: string[] | '*';
     }
     if (overLimit) return { text: `(body over ${MAX_BODY_BYTES} bytes)`, status: 413, violations: [`body: larger than ${MAX_BODY_BYTES} bytes`] };
     let text: string;
+    if (encoding === 'gzip' && opts.gzip === false) {
+      return { text: raw.toString('latin1'), status: 415, violations: [], refused: true };
+    }
     try {
+      // A Content-Encoding that lies either way is refused: gzip that is not (gunzip fails),
+      // or gzip bytes without it (not JSON).
       if (encoding === 'gzip') text = gunzipSync(raw, { maxOutputLength: MAX_BODY_BYTES }).toString('utf8');
       else if (encoding === undefined || encoding === 'identity') text = raw.toString('utf8');
       else return { text: raw.toString('latin1'), status: 415, violations: [`content-encoding: unsupported ${show(encoding)} (none or gzip)`] };
@@ -513,16 +544,18 @@ export async function startOtlpReceiver(opts: { allowedOrigins?: string[] | '*';
     const { body: raw, bytes, overLimit } = await readBody(req, MAX_BODY_BYTES);
     const result = inspect(req, raw, overLimit);
     if (result.violations.length) rejected.push({ violations: result.violations, body: result.text });
-    const forced = hook?.({ bytes, body: result.text, attempt });
+    const forced = hook?.({ bytes, body: result.text, attempt, contentEncoding: req.headers['content-encoding'] });
     const force = typeof forced === 'number' ? { status: forced, headers: {} } : forced;
     const reply = (status: number, body: unknown): Reply => ({
       status,
       body: JSON.stringify(body),
       headers: { ...cors(req), 'content-type': 'application/json', ...force?.headers },
       bytes,
+      decodedBytes: Buffer.byteLength(result.text),
       spanCount: result.spanCount ?? 0,
     });
     if (force && force.status !== 200) return reply(force.status, { message: `status ${force.status} forced by receiver.respond()` });
+    if ('refused' in result) return reply(415, { code: 3, message: 'content-encoding: gzip is not accepted here' });
     // 4xx bodies are a google.rpc.Status in OTLP/HTTP; code 3 is INVALID_ARGUMENT.
     if (result.status !== 200) return reply(result.status, { code: 3, message: result.violations.join('\n') });
     spans.push(...toReceivedSpans(result.parsed as Obj));
@@ -545,6 +578,7 @@ export async function startOtlpReceiver(opts: { allowedOrigins?: string[] | '*';
       method,
       path,
       bytes: reply.bytes,
+      decodedBytes: reply.decodedBytes ?? reply.bytes,
       contentType: req.headers['content-type'],
       contentEncoding: req.headers['content-encoding'],
       origin: req.headers.origin,

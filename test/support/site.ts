@@ -44,7 +44,10 @@ function proxyTo(target: () => string): Handler {
   return async (req, res, body) => {
     const upstream = await fetch(target(), {
       method: req.method,
-      headers: { 'content-type': String(req.headers['content-type'] ?? '') },
+      headers: {
+        'content-type': String(req.headers['content-type'] ?? ''),
+        ...(req.headers['content-encoding'] && { 'content-encoding': req.headers['content-encoding'] }),
+      },
       body: req.method === 'POST' ? new Uint8Array(body) : undefined,
     });
     const headers: Record<string, string> = {};

@@ -203,7 +203,7 @@ describe('startOtlpReceiver', () => {
       droppedLinksCount: 1,
     });
     expect(receiver.requests).toEqual([{
-      method: 'POST', path: '/v1/traces', bytes: JSON.stringify(goodPayload()).length, contentType: 'application/json',
+      method: 'POST', path: '/v1/traces', bytes: JSON.stringify(goodPayload()).length, decodedBytes: JSON.stringify(goodPayload()).length, contentType: 'application/json',
       contentEncoding: undefined, origin: undefined, status: 200, spanCount: 2,
     }]);
   });
@@ -234,6 +234,29 @@ describe('startOtlpReceiver', () => {
       ['text/plain;charset=UTF-8', undefined],
       ['application/json', 'gzip'],
     ]);
+  });
+
+  it('refuses a body whose Content-Encoding lies, either way, with 400', async () => {
+    const body = JSON.stringify(goodPayload());
+    const res = await post(receiver.url, body, { 'content-encoding': 'gzip' });
+    expect(res.status).toBe(400);
+    expect(receiver.rejected[0].violations[0]).toMatch(/^body: cannot gunzip: /);
+    expect((await post(receiver.url, new Uint8Array(gzipSync(body)))).status).toBe(400);
+    expect(receiver.rejected[1].violations[0]).toMatch(/^body: invalid JSON: /);
+    expect(receiver.spans).toEqual([]);
+  });
+
+  it('a receiver started with gzip: false answers gzip bodies 415 and takes plain ones', async () => {
+    const r = await startOtlpReceiver({ gzip: false });
+    try {
+      const body = JSON.stringify(goodPayload());
+      expect((await post(r.url, new Uint8Array(gzipSync(body)), { 'content-encoding': 'gzip' })).status).toBe(415);
+      expect((await post(r.url, body)).status).toBe(200);
+      expect(r.spans).toHaveLength(2);
+      expect(r.rejected).toEqual([]);
+    } finally {
+      await r.close();
+    }
   });
 
   it('refuses other content types with 415', async () => {
@@ -326,9 +349,9 @@ describe('receiver CORS (as the Collector with cors.allowed_origins)', () => {
     receivers.push(r);
     return r;
   };
-  const preflight = (r: OtlpReceiver, origin: string, method = 'POST') => fetch(r.url, {
+  const preflight = (r: OtlpReceiver, origin: string, method = 'POST', headers = 'content-type') => fetch(r.url, {
     method: 'OPTIONS',
-    headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'content-type' },
+    headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': headers },
   });
   const cors = (res: Response) => Object.fromEntries([...res.headers].filter(([k]) => k.startsWith('access-control-') || k === 'vary'));
 
@@ -371,6 +394,22 @@ describe('receiver CORS (as the Collector with cors.allowed_origins)', () => {
     expect(pre.status).toBe(204);
     expect(cors(pre)).toEqual({});
     expect(cors(await post(r.url, JSON.stringify(goodPayload()), { origin: PAGE }))).toEqual({});
+  });
+
+  it('allowedHeaders [] is the Collector default: Content-Type passes, Content-Encoding is refused', async () => {
+    const r = await startOtlpReceiver({ allowedOrigins: [PAGE], allowedHeaders: [], maxAge: undefined });
+    receivers.push(r);
+    expect(cors(await preflight(r, PAGE))).toEqual({
+      'access-control-allow-origin': PAGE,
+      'access-control-allow-credentials': 'true',
+      'access-control-allow-methods': 'POST',
+      'access-control-allow-headers': 'content-type',
+      vary: 'Origin',
+    });
+    expect(cors(await preflight(r, PAGE, 'POST', 'content-encoding,content-type'))).toEqual({ vary: 'Origin' });
+    const listed = await startOtlpReceiver({ allowedOrigins: [PAGE], allowedHeaders: ['Content-Encoding'] });
+    receivers.push(listed);
+    expect(cors(await preflight(listed, PAGE, 'POST', 'content-encoding,content-type'))['access-control-allow-headers']).toBe('content-encoding,content-type');
   });
 
   it("'*' allows any origin and still echoes it", async () => {
