@@ -6,7 +6,14 @@ import { StackContextManager } from '@opentelemetry/sdk-trace-web';
 import { W3CPropagator, extractInto, parseTraceparent, parseTracestate } from '../../src/core/propagation';
 import { ParentOrRootSampler } from '../../src/core/sampler';
 import { traceparentFromServerTiming } from '../../src/core/serverTiming';
-import { pageTraceparent } from '../../src/browser/pageTraceparent';
+import { pageIds } from '../../src/browser/loader/page';
+import { formatTraceparent as format } from '../../src/core/propagation';
+
+/** The page's server traceparent as the loader reads it (loader/page.ts), written back out. */
+const pageTraceparent = () => {
+  const ids = pageIds();
+  return ids?.p ? format(ids.t, ids.p, ids.f) : undefined;
+};
 import { PageContextManager } from '../../src/browser/lib/pageContext';
 import { STRICT_OUT, oracleTraceparent, oracleTracestate, strictOutgoingTracestate, traceparents, tracestates, validTp } from './host-w3c';
 

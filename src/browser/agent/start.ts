@@ -6,7 +6,7 @@ import { StackContextManager } from '@opentelemetry/sdk-trace-web';
 import { MAX_STRING_LENGTH } from '../../core/otlp';
 import { ExportPipeline } from '../../core/pipeline';
 import { PipelineSpanProcessor } from '../../core/processor';
-import { W3CPropagator } from '../../core/propagation';
+import { formatTraceparent, W3CPropagator } from '../../core/propagation';
 import { resourceAttributes } from '../../core/resource';
 import { ParentOrRootSampler } from '../../core/sampler';
 import type { Stats } from '../../core/stats';
@@ -15,7 +15,7 @@ import { adoptErrors } from '../errors';
 import { PageContextManager } from '../lib/pageContext';
 import type { ErrorRecord, Hub, LoaderRecord, RequestRecord, RouteRecord } from '../loader/hub';
 import { parseBrowserOptions, type BrowserConfig } from '../options';
-import { exposePageTraceparent, pageTraceparent } from '../pageTraceparent';
+import { exposePageTraceparent } from '../pageTraceparent';
 import { watchPageExit } from '../pageExit';
 import { adoptRequests } from '../requests';
 import { adoptRouteChanges } from '../routeChange';
@@ -143,11 +143,13 @@ export function startAgent(h: Hub, extras: StartExtras = {}): Agent {
   });
   // documentLoad, and spans started with no active span until the first route change,
   // become children of the server span that served this page.
-  const pageContext = new PageContextManager(extras.contextManager ?? new StackContextManager(), h.pg ? pageTraceparent() : undefined);
+  // The loader found the page's server span (loader/page.ts), unless a route change already ended it.
+  const pageTp = h.pg?.p ? formatTraceparent(h.pg.t, h.pg.p, h.pg.f) : undefined;
+  const pageContext = new PageContextManager(extras.contextManager ?? new StackContextManager(), pageTp);
   trace.setGlobalTracerProvider(provider);
   propagation.setGlobalPropagator(new W3CPropagator());
   context.setGlobalContextManager(pageContext.enable());
-  exposePageTraceparent();
+  exposePageTraceparent(pageTp);
 
   const tracer = provider.getTracer('tracelet');
   let errorsSuppressed = 0;
