@@ -154,6 +154,6 @@ describe('Web Vitals, errors, route changes, sessions and privacy in Chromium', 
     await page.waitForTimeout(500);
     rate = '1';
     expect(site.receiver.spans).toEqual([]);
-    expect(seen[0]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-02$/);
+    expect(seen[0]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
   });
 });
