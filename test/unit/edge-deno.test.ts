@@ -16,7 +16,7 @@ async function loadWith(deno: object | undefined, apiGlobal?: object) {
   vi.resetModules();
   g.Deno = deno;
   g[API_KEY] = apiGlobal;
-  return import('../../src/edge/deno');
+  return import('../../src/edge/deno/index');
 }
 
 afterEach(() => {

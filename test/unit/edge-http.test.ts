@@ -164,13 +164,13 @@ describe('traceRequest', () => {
 
   it('records client.address only when captureClientAddress is on', async () => {
     const p = incomingParent('01');
-    await traceRequest(agent, request('/x', { traceparent: p.traceparent }), () => new Response(''), { clientAddress: '203.0.113.9' });
+    await traceRequest(agent, request('/x', { traceparent: p.traceparent }), () => new Response(''), { clientAddress: () => '203.0.113.9' });
     expect(await serverSpanOf(p.traceId)).not.toHaveProperty('attributes.client\\.address');
 
     const other = await startTestAgent({ captureClientAddress: true });
     try {
       const q = incomingParent('01');
-      await traceRequest(other.agent, request('/x', { traceparent: q.traceparent }), () => new Response(''), { clientAddress: '203.0.113.9' });
+      await traceRequest(other.agent, request('/x', { traceparent: q.traceparent }), () => new Response(''), { clientAddress: () => '203.0.113.9' });
       await other.agent.flush();
       expect(other.receiver.spans[0].attributes['client.address']).toBe('203.0.113.9');
     } finally {

@@ -11,7 +11,7 @@ export function wrapFetchHandler<Env>(fetchHandler: FetchHandler<Env>, agentFor:
     const agent = agentFor(env);
     if (!agent) return fetchHandler.call(this, request, env, ctx);
     const served = traceRequest(agent, request, () => fetchHandler.call(this, request, traceEnv(env), traceCtx(ctx, agent)), {
-      clientAddress: request.headers.get('cf-connecting-ip') ?? undefined,
+      clientAddress: () => request.headers.get('cf-connecting-ip') ?? undefined,
     });
     return flushAfter(ctx, agent, served);
   };

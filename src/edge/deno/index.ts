@@ -1,43 +1,10 @@
-import { ConfigError, isObject } from '../core/config';
-import { startAgent, type EdgeAgent } from './agent';
-import { optionalBoolean, type EdgeOptions } from './config';
-import { traceRequest } from './httpServer';
+import { ConfigError, isObject } from '../../core/config';
+import { startAgent, type EdgeAgent } from '../agent';
+import { optionalBoolean } from '../config';
+import type { DenoNamespace, DenoOptions, DenoServer, ServeHandler } from './types';
+import { wrapServeHandler } from './wrapServeHandler';
 
-/** Options of `tracelet/deno`: the edge options plus signal handling. */
-export interface DenoOptions extends EdgeOptions {
-  /**
-   * On SIGINT/SIGTERM: shut down the servers `serve()` started, flush (at most 2 s) and
-   * exit with 130/143, as Deno would have. Turn it off when the app handles these signals
-   * itself, and call `flush()` there. Default true.
-   */
-  handleSignals?: boolean;
-}
-
-/** What `Deno.serve` passes a handler besides the request. */
-export interface ServeHandlerInfo {
-  remoteAddr?: { hostname?: string; port?: number };
-  completed?: Promise<void>;
-}
-
-/** A `Deno.serve` handler; `info` is Deno's ServeHandlerInfo (typed loosely so Deno's own types fit). */
-export type ServeHandler = (request: Request, info: any) => Response | Promise<Response>;
-
-/** The server `Deno.serve` returns (the parts tracelet uses and documents). */
-export interface DenoServer {
-  readonly addr: { transport: string; hostname?: string; port?: number; path?: string };
-  readonly finished: Promise<void>;
-  shutdown(): Promise<void>;
-}
-
-/** The parts of the `Deno` namespace used here (no Deno types needed to build). */
-interface DenoNamespace {
-  serve(options: object, handler: ServeHandler): DenoServer;
-  addSignalListener(signal: string, listener: () => void): void;
-  removeSignalListener(signal: string, listener: () => void): void;
-  exit(code: number): never;
-  version?: { deno?: string };
-  telemetry?: { tracerProvider?: unknown };
-}
+export type { DenoOptions, DenoServer, ServeHandler, ServeHandlerInfo } from './types';
 
 const deno = (globalThis as { Deno?: DenoNamespace }).Deno;
 
@@ -117,9 +84,7 @@ export function instrument<H extends ServeHandler>(handler: H, config: DenoOptio
   }
   const agent = start(config);
   if (!agent) return handler;
-  const traced = (request: Request, info?: ServeHandlerInfo) =>
-    traceRequest(agent, request, () => handler(request, info), { clientAddress: info?.remoteAddr?.hostname });
-  return traced as H;
+  return wrapServeHandler(handler, agent);
 }
 
 /** `Deno.serve(options, instrument(handler, config))`, flushed when the server shuts down. */
