@@ -53,17 +53,27 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
     handed = handed.filter((h) => h.until > now);
     return KEEPALIVE_BUDGET - inflight - handed.reduce((n, h) => n + h.bytes, 0);
   };
+  // Keepalive fetches in flight, each with what gives it up. WebKit never settles one left in
+  // flight when the page is restored from its bfcache (issue 16, bug 1): the restore gives it up.
+  const pending = new Set<() => void>();
+  let restores = 0;
+  let leaving = false;
   const tracked: typeof fetch = (input, init) => {
     const bytes = typeof init?.body === 'string' ? utf8Length(init.body) : 0;
     inflight += bytes;
+    let giveUp = () => {};
     const settle = () => {
+      if (!pending.delete(giveUp)) return;
       inflight -= bytes;
       hold(bytes, SETTLED_HOLD_MS);
     };
     try {
       const p = f(input, init);
-      p.then(settle, settle);
-      return p;
+      return new Promise<Response>((resolve, reject) => {
+        giveUp = () => (settle(), reject(new TypeError('given up at a bfcache restore')));
+        pending.add(giveUp);
+        p.then((r) => (settle(), resolve(r)), (e) => (settle(), reject(e)));
+      });
     } catch (e) {
       inflight -= bytes;
       return Promise.reject(e);
@@ -75,19 +85,30 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
   let preflightPassed = typeof location !== 'undefined' && new URL(endpoint, location.href).origin === location.origin;
   const canBeacon = typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function' && !Object.keys(headers).length;
   const t: BrowserTransport = {
-    leaving: false,
+    get leaving() {
+      return leaving;
+    },
+    set leaving(v) {
+      if (leaving && !v) {
+        restores++;
+        pending.forEach((giveUp) => giveUp());
+      }
+      leaving = v;
+    },
     get answered() {
       return preflightPassed;
     },
     async send(body) {
       if (utf8Length(body) > budgetLeft()) return plain.send(body);
+      const restoresBefore = restores;
       const outcome = await keepalive.send(body);
       if (!(outcome.kind === 'retry' && outcome.network)) {
         // An answer came back, so the CORS preflight passed (and is cached a while).
         preflightPassed = true;
         return outcome;
       }
-      return t.leaving && preflightPassed ? { kind: 'ok' } : outcome;
+      // Given up at a restore, it was in flight when the page was left: the same case.
+      return (t.leaving || restores !== restoresBefore) && preflightPassed ? { kind: 'ok' } : outcome;
     },
     exitRoom: budgetLeft,
     sendAtExit(body) {

@@ -6,17 +6,21 @@ interface Call {
   bytes: number;
 }
 
-/** browserTransport over a fetch that fails (as an exit cuts it) or answers 200, loaded fresh so it captures the stub. */
-async function load(answer: 'ok' | 'cut') {
+/**
+ * browserTransport over a fetch that fails (as an exit cuts it), answers 200, or never settles
+ * (as WebKit leaves one after a bfcache restore), loaded fresh so it captures the stub.
+ */
+async function load(answer: 'ok' | 'cut' | 'never', endpoint = location.origin + '/v1/traces') {
   const calls: Call[] = [];
   vi.stubGlobal('fetch', (_url: string, init: RequestInit) => {
     calls.push({ keepalive: init.keepalive === true, bytes: String(init.body).length });
+    if (answer === 'never') return new Promise(() => {});
     return answer === 'ok' ? Promise.resolve(new Response('{}', { status: 200 })) : Promise.reject(new TypeError('Failed to fetch'));
   });
   vi.resetModules();
   const { browserTransport, KEEPALIVE_BUDGET } = await import('../../src/browser/transport');
-  // Same origin as the page: no preflight.
-  return { t: browserTransport(location.origin + '/v1/traces', {}), calls, KEEPALIVE_BUDGET };
+  // Same origin as the page by default: no preflight.
+  return { t: browserTransport(endpoint, {}), calls, KEEPALIVE_BUDGET };
 }
 
 afterEach(() => {
@@ -48,5 +52,32 @@ describe('browserTransport', () => {
     expect(t.exitRoom()).toBe(0);
     vi.advanceTimersByTime(3001);
     expect(t.exitRoom()).toBe(KEEPALIVE_BUDGET);
+  });
+
+  it('a keepalive send left in flight at pagehide and never settled is given up when the page is restored (issue 16, bug 1)', async () => {
+    vi.useFakeTimers();
+    const { t, KEEPALIVE_BUDGET } = await load('never');
+    const outcome = t.send('x'.repeat(1000));
+    expect(t.exitRoom()).toBe(KEEPALIVE_BUDGET - 1000);
+    t.leaving = true;
+    t.leaving = false; // pageshow, persisted
+    // Same origin: it was delivered as far as the page can tell, as when an exit cuts it.
+    expect(await outcome).toEqual({ kind: 'ok' });
+    vi.advanceTimersByTime(1001);
+    expect(t.exitRoom()).toBe(KEEPALIVE_BUDGET);
+    // A send started after the restore waits for its own answer.
+    const later = t.send('y');
+    let settled = false;
+    void later.then(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(settled).toBe(false);
+  });
+
+  it('cross-origin before the collector ever answered, a send given up at a restore is retried', async () => {
+    const { t } = await load('never', 'https://collector.example/v1/traces');
+    const outcome = t.send('x');
+    t.leaving = true;
+    t.leaving = false;
+    expect(await outcome).toMatchObject({ kind: 'retry', network: true });
   });
 });

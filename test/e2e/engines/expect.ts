@@ -1,0 +1,47 @@
+import { expect } from 'vitest';
+import type { OtlpReceiver } from '../../support/otlpReceiver';
+
+/** Browsers cap what a page may have in flight at exit (beacons, keepalive fetches). */
+export const KIB64 = 64 * 1024;
+
+const summary = (receiver: OtlpReceiver) => receiver.requests.map((r) => `${r.method} ${r.status} ${r.bytes}B ${r.spanCount}`).join(', ');
+
+/** Span names `prefix0…` that never arrived, as ranges ("3-7,9"). */
+function missingRanges(got: Set<string>, prefix: string, n: number): string {
+  const ranges: string[] = [];
+  for (let i = 0; i < n; i++) {
+    if (got.has(prefix + i)) continue;
+    const last = ranges.at(-1)?.split('-');
+    if (last && Number(last.at(-1)) === i - 1) ranges[ranges.length - 1] = `${last[0]}-${i}`;
+    else ranges.push(String(i));
+  }
+  return ranges.join(',');
+}
+
+/** Every span `prefix0 … prefix{n-1}` arrived exactly once, in valid OTLP within the exit budget. */
+export async function expectAllOnce(receiver: OtlpReceiver, prefix: string, n: number, timeout = 20_000): Promise<void> {
+  const names = () => receiver.spans.filter((s) => s.name.startsWith(prefix)).map((s) => s.name);
+  await receiver.waitForSpans(() => new Set(names()).size >= n, timeout).catch(() => {});
+  // A little longer, so duplicates would have time to show.
+  await new Promise((r) => setTimeout(r, 300));
+  const got = names();
+  const missing = missingRanges(new Set(got), prefix, n);
+  expect(missing ? `missing ${missing}; requests: ${summary(receiver)}` : 'none missing').toBe('none missing');
+  const dup = got.filter((x, i) => got.indexOf(x) !== i);
+  expect(dup.length ? `${dup.length} twice, e.g. ${dup[0]}; requests: ${summary(receiver)}` : 'none twice').toBe('none twice');
+  expect(receiver.rejected).toEqual([]);
+  for (const r of receiver.requests) expect(r.bytes).toBeLessThanOrEqual(KIB64);
+}
+
+/**
+ * Waits until the receiver has had no request for `ms` (bounded): a page a test closed may
+ * still send its exit batch (vitals, page load), which must not land in the next test.
+ */
+export async function quiet(receiver: OtlpReceiver, ms = 700, timeout = 6000): Promise<void> {
+  const until = Date.now() + timeout;
+  let seen = -1;
+  while (seen !== receiver.requests.length && Date.now() < until) {
+    seen = receiver.requests.length;
+    await new Promise((r) => setTimeout(r, ms));
+  }
+}
