@@ -1,6 +1,12 @@
 import { expect } from 'vitest';
 import type { OtlpReceiver } from '../../support/otlpReceiver';
 
+/**
+ * TRACELET_FIXED_BUGS=1 runs the tests of engine bugs not fixed yet (issue 16's bugs 2 and 3,
+ * and what else the engines showed): they fail until the fix lands, then the flag goes.
+ */
+export const FIXED_BUGS = !!process.env.TRACELET_FIXED_BUGS;
+
 /** Browsers cap what a page may have in flight at exit (beacons, keepalive fetches). */
 export const KIB64 = 64 * 1024;
 
@@ -28,7 +34,9 @@ export async function expectAllOnce(receiver: OtlpReceiver, prefix: string, n: n
   const missing = missingRanges(new Set(got), prefix, n);
   expect(missing ? `missing ${missing}; requests: ${summary(receiver)}` : 'none missing').toBe('none missing');
   const dup = got.filter((x, i) => got.indexOf(x) !== i);
-  expect(dup.length ? `${dup.length} twice, e.g. ${dup[0]}; requests: ${summary(receiver)}` : 'none twice').toBe('none twice');
+  // Which page views sent the copies tells an exit resend from a stored batch taken twice.
+  const views = dup.length ? receiver.spans.filter((s) => s.name === dup[0]).map((s) => s.resource['page_view.id']).join(' and ') : '';
+  expect(dup.length ? `${dup.length} twice, e.g. ${dup[0]} (page views ${views}); requests: ${summary(receiver)}` : 'none twice').toBe('none twice');
   expect(receiver.rejected).toEqual([]);
   for (const r of receiver.requests) expect(r.bytes).toBeLessThanOrEqual(KIB64);
 }

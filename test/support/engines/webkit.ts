@@ -7,6 +7,12 @@ import type { EngineBrowser, EnginePage, LaunchOptions, PageFunction } from './t
 export const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER ?? '/usr/bin/WebKitWebDriver';
 /** The W3C WebDriver key of an element reference. */
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+/** Longest a WebDriver command may take (a page load included). */
+const COMMAND_TIMEOUT_MS = 60_000;
+/** A new session (MiniBrowser starting) takes a second or two; past this it is retried. */
+const SESSION_TIMEOUT_MS = 25_000;
+/** How long a closed page's browser lives on, for the requests the page left in flight. */
+const CLOSED_PAGE_LINGER_MS = 10_000;
 
 /*
  * WebKitGTK (MiniBrowser) through WebKitWebDriver, spoken to directly in W3C WebDriver
@@ -24,7 +30,13 @@ export async function launchWebKitEngine(_opts: LaunchOptions = {}): Promise<Eng
   return {
     engine: 'webkit',
     async newPage() {
-      const driver = await startDriver(display);
+      // Under load MiniBrowser now and then never answers the new session: one more try.
+      let driver: Driver;
+      try {
+        driver = await startDriver(display);
+      } catch {
+        driver = await startDriver(display);
+      }
       pages.push(driver);
       return wrap(driver);
     },
@@ -34,6 +46,14 @@ export async function launchWebKitEngine(_opts: LaunchOptions = {}): Promise<Eng
     },
   };
 }
+
+const SESSION_CAPABILITIES = {
+  alwaysMatch: {
+    // Everything but loopback goes to a dead proxy (nothing listens on port 9).
+    proxy: { proxyType: 'manual', httpProxy: '127.0.0.1:9', sslProxy: '127.0.0.1:9', noProxy: ['127.0.0.1', 'localhost', '[::1]'] },
+    timeouts: { script: 60_000, pageLoad: 60_000, implicit: 0 },
+  },
+};
 
 async function freePort(): Promise<number> {
   return new Promise((done, reject) => {
@@ -62,8 +82,16 @@ async function startDriver(display: Display): Promise<Driver> {
   const spawned = new Promise<void>((_, reject) => proc.once('error', (e) => reject(new Error(`cannot start ${WEBKIT_DRIVER} (apt-get install webkit2gtk-driver): ${e.message}`))));
   spawned.catch(() => {});
   const base = `http://127.0.0.1:${port}`;
-  const raw = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const raw = async <T>(method: string, path: string, body?: unknown, timeout = COMMAND_TIMEOUT_MS): Promise<T> => {
+    // Bounded, so a hung browser fails the test with the command that hung.
+    const res = await fetch(base + path, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeout),
+    }).catch((e: Error) => {
+      throw new Error(`webkit: ${method} ${path} ${body === undefined ? '' : JSON.stringify(body).slice(0, 200)}: ${e.message}`, { cause: e });
+    });
     const json = (await res.json()) as { value: any };
     if (!res.ok) throw new Error(`webkit: ${method} ${path}: ${json.value?.error}: ${json.value?.message}`);
     return json.value as T;
@@ -78,13 +106,10 @@ async function startDriver(display: Display): Promise<Driver> {
     }
   }
   const session = await raw<{ sessionId: string }>('POST', '/session', {
-    capabilities: {
-      alwaysMatch: {
-        // Everything but loopback goes to a dead proxy (nothing listens on port 9).
-        proxy: { proxyType: 'manual', httpProxy: '127.0.0.1:9', sslProxy: '127.0.0.1:9', noProxy: ['127.0.0.1', 'localhost', '[::1]'] },
-        timeouts: { script: 60_000, pageLoad: 60_000, implicit: 0 },
-      },
-    },
+    capabilities: SESSION_CAPABILITIES,
+  }, SESSION_TIMEOUT_MS).catch(async (e) => {
+    await stopProcess(proc);
+    throw e;
   });
   const prefix = `/session/${session.sessionId}`;
   let quitting: Promise<void> | undefined;
@@ -139,6 +164,8 @@ function wrap(driver: Driver): EnginePage {
       await driver.command('POST', '/window', { handle });
       await driver.command('DELETE', '/window');
       await driver.command('POST', '/window', { handle: other.handle });
+      // One MiniBrowser per page: let what the page left in flight finish, then free it.
+      setTimeout(() => void driver.quit(), CLOSED_PAGE_LINGER_MS).unref();
     },
   };
 }
