@@ -59,7 +59,10 @@ forEachEngine('back/forward cache', ({ engine, newPage }) => {
     await page.evaluate(() => (window as any).makeSpans(50, 'before-'));
     expect(await leaveAndComeBack(page)).toBe(RESTORES[engine]);
     await page.evaluate(() => (window as any).makeSpans(50, 'after-'));
-    await expectAllOnce(site.receiver, 'before-', 50);
+    // Until a cross-origin collector first answers, an export carries one span: left before
+    // that answer, its fate is unknown and it is sent again (WebKit delivers it and never
+    // settles the fetch), so that one span may arrive twice, by design.
+    await expectAllOnce(site.receiver, 'before-', 50, undefined, 1);
     await expectAllOnce(site.receiver, 'after-', 50);
     expect(await flushOutcome(page)).toBe('resolved');
     expect(page.problems).toEqual([]);
