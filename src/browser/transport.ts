@@ -82,17 +82,27 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
     return KEEPALIVE_BUDGET - inflight - handed.reduce((n, h) => n + h.bytes, 0);
   };
   const size = (body: string | GzipBody) => (typeof body === 'string' ? utf8Length(body) : body.length);
+  // Keepalive fetches in flight, each with what gives it up. WebKit never settles one left in
+  // flight when the page is restored from its bfcache (issue 16, bug 1): the restore gives it up.
+  const pending = new Set<() => void>();
+  let restores = 0;
+  let leaving = false;
   const tracked: typeof fetch = (input, init) => {
     const bytes = init?.body ? size(init.body as string | GzipBody) : 0;
     inflight += bytes;
+    let giveUp = () => {};
     const settle = () => {
+      if (!pending.delete(giveUp)) return;
       inflight -= bytes;
       hold(bytes, SETTLED_HOLD_MS);
     };
     try {
       const p = f(input, init);
-      p.then(settle, settle);
-      return p;
+      return new Promise<Response>((resolve, reject) => {
+        giveUp = () => (settle(), reject(new TypeError('given up at a bfcache restore')));
+        pending.add(giveUp);
+        p.then((r) => (settle(), resolve(r)), (e) => (settle(), reject(e)));
+      });
     } catch (e) {
       inflight -= bytes;
       return Promise.reject(e);
@@ -139,6 +149,7 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
   /** One POST: keepalive while the budget allows (see `leaving`), else a plain fetch. */
   const post = async (body: string | GzipBody): Promise<SendOutcome> => {
     if (size(body) > budgetLeft()) return plain.send(body);
+    const restoresBefore = restores;
     const outcome = await keepalive.send(body);
     if (answeredBy(outcome)) {
       // An answer came back, so the CORS preflight passed (and is cached a while).
@@ -146,11 +157,21 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
       if (typeof body !== 'string') gzipPassed = true;
       return outcome;
     }
-    return t.leaving && (typeof body === 'string' ? preflightPassed : gzipPassed) ? { kind: 'ok' } : outcome;
+    // Given up at a bfcache restore, it was in flight when the page was left: the same case.
+    return (t.leaving || restores !== restoresBefore) && (typeof body === 'string' ? preflightPassed : gzipPassed) ? { kind: 'ok' } : outcome;
   };
 
   const t: BrowserTransport = {
-    leaving: false,
+    get leaving() {
+      return leaving;
+    },
+    set leaving(v) {
+      if (leaving && !v) {
+        restores++;
+        pending.forEach((giveUp) => giveUp());
+      }
+      leaving = v;
+    },
     get answered() {
       return preflightPassed;
     },

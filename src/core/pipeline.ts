@@ -8,6 +8,12 @@ import type { SendOutcome, Transport } from './transport';
 
 /** Browsers cap the body of beacons and keepalive fetches in flight at 64 KiB; leave room for headers. */
 export const MAX_BATCH_BYTES = 60 * 1024;
+/**
+ * An export unanswered this long counts as a network failure and is retried, so one request
+ * that never settles cannot stop every later export and `flush()`: WebKit never settles a
+ * keepalive fetch left in flight when a page is restored from its bfcache (issue 16, bug 1).
+ */
+export const EXPORT_TIMEOUT_MS = 30_000;
 
 export interface PipelineOptions {
   /** A function is called once, when the first span is encoded (its resource may be costly to learn). */
@@ -28,6 +34,8 @@ export interface PipelineOptions {
   redactUrl?: UrlRedactor;
   /** Most spans the next export may carry, when below maxExportBatchSize (`drain` ignores it). */
   sendLimit?: () => number;
+  /** Default EXPORT_TIMEOUT_MS. */
+  exportTimeoutMillis?: number;
 }
 
 export type { EncodedSpan };
@@ -263,8 +271,7 @@ export class ExportPipeline {
       return Promise.resolve();
     }
     this.sending = this.spansIn(batch);
-    const p = this.opts.transport
-      .send(batch.body)
+    const p = withTimeout(this.opts.transport.send(batch.body), this.opts.exportTimeoutMillis ?? EXPORT_TIMEOUT_MS)
       .catch((): SendOutcome => ({ kind: 'retry' }))
       .then((outcome) => {
         this.sending = 0;
@@ -362,6 +369,13 @@ export class ExportPipeline {
     this.queue.take(this.queue.size);
     this.retries.length = 0;
   }
+}
+
+/** `send`, or a network failure once `ms` have passed without it settling (a late answer is ignored). */
+function withTimeout(send: Promise<SendOutcome>, ms: number): Promise<SendOutcome> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<SendOutcome>((resolve) => (timer = setTimeout(() => resolve({ kind: 'retry', network: true }), ms)));
+  return Promise.race([send, late]).finally(() => clearTimeout(timer));
 }
 
 /** A `tracelet.dropped` span: how many spans were lost since the last report, by reason. */

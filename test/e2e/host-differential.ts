@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { launchChromium, collectPageProblems } from '../support/chromium';
+import { launchEngine, type EngineBrowser, type EngineName } from '../support/engines';
 import { startSite, type Site } from '../support/site';
 import type { LoopbackServer } from '../support/http';
 import { newEchoState, sameOriginRoutes, startEchoServer, VALID_TRACEPARENT, type EchoSeen, type EchoState } from './host-echo';
@@ -28,7 +27,8 @@ export interface Run {
 }
 
 export interface Differential {
-  browser: Browser;
+  engine: EngineName;
+  browser: EngineBrowser;
   site: Site;
   echo: LoopbackServer;
   third: LoopbackServer;
@@ -48,7 +48,9 @@ export const USER_TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
  */
 const normalize = (s: string) => s.replace(/ \([^()]*:\d+\)$/, '').replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID');
 
-export async function runDifferential(casesScript: string, opts: { settleMs: number }): Promise<Differential> {
+/** Runs the battery in `opts.engine` (Chromium by default). */
+export async function runDifferential(casesScript: string, opts: { settleMs: number; engine?: EngineName }): Promise<Differential> {
+  const engine = opts.engine ?? 'chromium';
   const state = newEchoState();
   const echo = await startEchoServer(state, 'echo');
   const third = await startEchoServer(state, 'third');
@@ -67,22 +69,21 @@ export async function runDifferential(casesScript: string, opts: { settleMs: num
     },
     ...sameOriginRoutes(state),
   }));
-  const browser = await launchChromium();
+  const browser = await launchEngine(engine);
   const pageUrl = `${site.page.url}/host-diff.html?echo=${encodeURIComponent(echo.url)}&third=${encodeURIComponent(third.url)}`;
   const runs = {} as Record<Mode, Run>;
   for (const mode of ['native', 'agent'] as const) {
     state.run = mode;
-    const context = await browser.newContext();
-    // A cookie on 127.0.0.1 (every port): the credentials cases show whether it was sent.
-    await context.addCookies([{ name: 'sid', value: 'cookie-1', domain: '127.0.0.1', path: '/', sameSite: 'Lax' }]);
-    const p = await context.newPage();
-    const problems = collectPageProblems(p);
+    const p = await browser.newPage();
+    // A cookie on 127.0.0.1 (cookies ignore the port): the credentials cases show whether it was sent.
+    await p.goto(`${site.page.url}/blank.html`);
+    await p.evaluate(() => void (document.cookie = 'sid=cookie-1; path=/; SameSite=Lax'));
     await p.goto(pageUrl);
     const results = (await p.evaluate(() => (window as any).HOST.runAll())) as CaseResult[];
     let stats: Run['stats'];
     if (mode === 'agent') {
       // Let the spans end, then export.
-      await p.waitForTimeout(opts.settleMs);
+      await new Promise((r) => setTimeout(r, opts.settleMs));
       stats = await p.evaluate(async () => {
         const agent = (window as any).Tracelet.getAgent();
         // flush() leaves a batch waiting out a retry for its turn: wait for that too.
@@ -94,15 +95,17 @@ export async function runDifferential(casesScript: string, opts: { settleMs: num
         return agent.stats();
       });
     }
-    await context.close();
+    const problems = [...p.problems];
+    await p.close();
     runs[mode] = {
       results,
       stats,
-      consoleErrors: problems.errors.filter((e) => e.startsWith('console.error')).map(normalize).sort(),
-      pageErrors: problems.errors.filter((e) => !e.startsWith('console.error')),
+      consoleErrors: problems.filter((e) => e.startsWith('console.error')).map(normalize).sort(),
+      pageErrors: problems.filter((e) => !e.startsWith('console.error')),
     };
   }
   const d: Differential = {
+    engine,
     browser,
     site,
     echo,

@@ -10,9 +10,9 @@ interface Call {
   text: string;
 }
 
-type Answer = number | 'cut' | ((call: Call, n: number) => number | 'cut');
+type Answer = number | 'cut' | 'never' | ((call: Call, n: number) => number | 'cut');
 
-/** browserTransport over a stub fetch answering `answer` (a status, or 'cut': a network error), loaded fresh so it captures the stub. */
+/** browserTransport over a stub fetch answering `answer` (a status, 'cut': a network error, or 'never': a fetch that never settles, as WebKit leaves one after a bfcache restore), loaded fresh so it captures the stub. */
 async function load(answer: Answer, endpoint = location.origin + '/v1/traces', { keepalive = true, compression = 'auto' as 'auto' | 'gzip' | 'none' } = {}) {
   const calls: Call[] = [];
   // happy-dom's Request has no keepalive; browsers that honour it have the attribute.
@@ -30,6 +30,7 @@ async function load(answer: Answer, endpoint = location.origin + '/v1/traces', {
     };
     calls.push(call);
     const a = typeof answer === 'function' ? answer(call, calls.length) : answer;
+    if (a === 'never') return new Promise(() => {});
     return a === 'cut' ? Promise.reject(new TypeError('Failed to fetch')) : Promise.resolve(new Response('{}', { status: a }));
   });
   vi.resetModules();
@@ -229,5 +230,32 @@ describe('browserTransport compression setting', () => {
     vi.stubGlobal('navigator', {});
     expect(t.sendAtExit(json(3))).toBe(true);
     expect(calls.map((c) => c.gzip)).toEqual([false, false]);
+  });
+
+  it('a keepalive send left in flight at pagehide and never settled is given up when the page is restored (issue 16, bug 1)', async () => {
+    vi.useFakeTimers();
+    const { t, KEEPALIVE_BUDGET } = await load('never', undefined, { compression: 'none' });
+    const outcome = t.send('x'.repeat(1000));
+    expect(t.exitRoom()).toBe(KEEPALIVE_BUDGET - 1000);
+    t.leaving = true;
+    t.leaving = false; // pageshow, persisted
+    // Same origin: it was delivered as far as the page can tell, as when an exit cuts it.
+    expect(await outcome).toEqual({ kind: 'ok' });
+    vi.advanceTimersByTime(1001);
+    expect(t.exitRoom()).toBe(KEEPALIVE_BUDGET);
+    // A send started after the restore waits for its own answer.
+    const later = t.send('y');
+    let settled = false;
+    void later.then(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(settled).toBe(false);
+  });
+
+  it('cross-origin before the collector ever answered, a send given up at a restore is retried', async () => {
+    const { t } = await load('never', 'https://collector.example/v1/traces', { compression: 'none' });
+    const outcome = t.send('x');
+    t.leaving = true;
+    t.leaving = false;
+    expect(await outcome).toMatchObject({ kind: 'retry', network: true });
   });
 });

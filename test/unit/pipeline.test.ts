@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AlwaysOnSampler, BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ExportPipeline, MAX_BATCH_BYTES, encodeDropReport, type PipelineOptions } from '../../src/core/pipeline';
+import { EXPORT_TIMEOUT_MS, ExportPipeline, MAX_BATCH_BYTES, encodeDropReport, type PipelineOptions } from '../../src/core/pipeline';
 import { BodyBuilder, encodeResource, encodeScope, encodeSpan } from '../../src/core/otlp';
 import { BoundedQueue } from '../../src/core/queue';
 import { DropCounter } from '../../src/core/stats';
@@ -309,6 +309,42 @@ describe('ExportPipeline: transport outcomes', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(calls).toBe(2);
     expect(p.stats().exported).toBe(1);
+  });
+
+  it('an export that never settles times out as a network failure: it is retried, later spans leave, flush resolves (issue 16, bug 1)', async () => {
+    const bodies: string[] = [];
+    const transport: Transport = {
+      send(body) {
+        // The first request never settles, as WebKit leaves a keepalive fetch after a bfcache restore.
+        return bodies.push(body) === 1 ? new Promise(() => {}) : Promise.resolve({ kind: 'ok' });
+      },
+    };
+    const p = pipeline(transport, { exportTimeoutMillis: 30_000 });
+    p.enqueue(span());
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(bodies).toHaveLength(1);
+    expect(p.busy).toBe(true);
+    let flushed = false;
+    void p.flush().then(() => (flushed = true));
+    await vi.advanceTimersByTimeAsync(29_000);
+    expect(flushed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1000);
+    // Given up: the batch waits for its retry; a new span does not wait for the stuck request.
+    p.enqueue(span());
+    await vi.advanceTimersByTimeAsync(6000);
+    await p.flush();
+    expect(flushed).toBe(true);
+    expect(bodies.slice(1).flatMap(namesIn)).toHaveLength(2);
+    expect(p.stats()).toMatchObject({ exported: 2, queued: 0 });
+  });
+
+  it('defaults the export timeout to EXPORT_TIMEOUT_MS, and clears its timer when the answer comes', async () => {
+    const { transport } = fakeTransport();
+    const p = pipeline(transport);
+    p.enqueue(span());
+    await p.flush();
+    expect(EXPORT_TIMEOUT_MS).toBe(30_000);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('gives up after maxRetries and counts export_failed', async () => {
