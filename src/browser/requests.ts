@@ -69,6 +69,8 @@ export function adoptRequests(tracerFor: (k: RequestRecord['k']) => Tracer): Req
       span.setAttribute('error.type', failed);
       span.setStatus({ code: SpanStatusCode.ERROR, message: r.x });
     }
+    // How an XHR ended without a response, as an event (as the OTel XHR instrumentation does).
+    if (r.k === 'xmlhttprequest' && r.x) span.addEvent(r.x === 'xhr_error' ? 'error' : r.x, r.e);
     const t0 = performance.timeOrigin;
     // Only the marks that carry information (see core/networkEvents): the rest are implied.
     if (e) for (const n of networkEvents(e)) span.addEvent(n.name, t0 + n.time);

@@ -3,11 +3,12 @@ import { resolve } from 'node:path';
 import { startSite, type Site } from '../../support/site';
 import { flushUntil, forEachEngine, waitForAgent } from '../../support/engines';
 import { newEchoState, sameOriginRoutes } from '../host-echo';
-import { FIXED_BUGS, quiet } from './expect';
+import { quiet } from './expect';
 
 /*
- * Issue 16, bugs 2 and 3, in every engine. They fail today (bug 2 in WebKit, bug 3 in all
- * three) and wait for the fetch/XHR rewrite: run them with TRACELET_FIXED_BUGS=1.
+ * Issue 16, bugs 2 and 3, in every engine (they failed before the two-stage rewrite: bug 2 in
+ * WebKit, bug 3 in all three). Fixed by loader/xhr.ts (open() ends a request in flight) and
+ * requests.ts (a span waits for its entry at most 5 s, and every waiting span ends at exit).
  * - Bug 2: WebKit makes no Resource Timing entry for a fetch whose body the page cancels,
  *   and bodyUsed is true after a cancel, so the span waits for the 60 s limit and is lost,
  *   uncounted, when the page is left sooner. It must end at the response headers.
@@ -44,7 +45,7 @@ beforeEach(async () => {
 
 const clientFor = (c: string) => site.receiver.spans.find((s) => s.kind === CLIENT && String(s.attributes['url.full']).includes(`c=${c}`));
 
-describe.skipIf(!FIXED_BUGS)('request edge cases (issue 16 bugs 2 and 3; TRACELET_FIXED_BUGS=1)', () => {
+describe('request edge cases (issue 16 bugs 2 and 3)', () => {
   forEachEngine('request edge cases', ({ newPage }) => {
     it('bug 2: a fetch whose body the page cancels ends its span at the response headers, promptly', async () => {
       const page = await newPage();
