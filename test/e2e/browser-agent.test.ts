@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { launchChromium, collectPageProblems } from '../support/chromium';
+import { launchChromium, collectPageProblems, gotoWithAgent } from '../support/chromium';
 import { startApi, startSite, type Site } from '../support/site';
 import { htmlTemplate } from '../support/template';
 import type { ReceivedSpan } from '../support/otlpReceiver';
@@ -100,7 +100,7 @@ describe('requests in a row, in Chromium', () => {
     site.receiver.reset();
     const page = await browser.newPage();
     const problems = collectPageProblems(page);
-    await page.goto(`${site.page.url}/agent.html?api=${encodeURIComponent(api.url)}&third=${encodeURIComponent(third.url)}`);
+    await gotoWithAgent(page, `${site.page.url}/agent.html?api=${encodeURIComponent(api.url)}&third=${encodeURIComponent(third.url)}`);
     await page.evaluate(() => (window as any).callsDone);
     // The instrumentations would make an observer per request; tracelet's one exists already.
     const observersMade = await page.evaluate(async () => {

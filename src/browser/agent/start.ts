@@ -26,7 +26,7 @@ import { idGenerator } from './adopt';
 import type { Agent } from './types';
 
 /** How long `flush()` lets requests still reading their body end at their entry. */
-const FLUSH_WAIT_MS = 1000;
+const FLUSH_WAIT_MS = 3000;
 
 /** What the build adds: the Zone build passes its context manager. */
 export interface StartExtras {

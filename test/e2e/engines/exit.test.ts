@@ -85,7 +85,8 @@ for (const where of ['same-origin', 'cross-origin'] as const) {
       const bytes = posts.reduce((n, r) => n + r.bytes, 0);
       expect(bytes, posts.map((r) => `${r.status} ${r.bytes}B ${r.spanCount}`).join(', ')).toBeLessThanOrEqual(KIB64);
       expect(names('fill-').length).toBeGreaterThan(150);
-      expect(names('fill-').length).toBeLessThan(400);
+      // Gzipped at exit (same-origin), all 400 may fit.
+      expect(names('fill-').length).toBeLessThanOrEqual(400);
       // The next page view of the site sends the rest from storage.
       await page.goto(`${site.page.url}/exit.html?only=spans&delay=200&endpoint=${encodeURIComponent(endpoint())}`);
       await expectAllOnce(site.receiver, 'fill-', 400);

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { startApi, startSite, type Site } from '../../support/site';
 import { htmlTemplate } from '../../support/template';
-import { bundleApp } from '../../support/bundle';
-import { serveStatic } from '../../support/http';
+import { appRoutes, bundleApp } from '../../support/bundle';
+import { serveStatic, type Handler } from '../../support/http';
 import type { ReceivedSpan } from '../../support/otlpReceiver';
 import { flushUntil, forEachEngine, waitForAgent } from '../../support/engines';
 
@@ -23,10 +23,13 @@ let third: Awaited<ReturnType<typeof startApi>>;
 beforeAll(async () => {
   api = await startApi({ allowTraceHeaders: true });
   third = await startApi({ allowTraceHeaders: false });
-  const app = serveStatic(await bundleApp(resolve(FIXTURES, 'esm-app.js')));
+  const dir = await bundleApp(resolve(FIXTURES, 'esm-app.js'));
+  const app = serveStatic(dir);
+  // The entry and its chunks (the agent is a chunk of its own, loaded by import()).
+  const routes = await appRoutes(dir, '/app/', (f) => ((req, res, body) => app({ ...req, url: '/' + f } as typeof req, res, body)) as Handler);
   site = await startSite(FIXTURES, {
     '/agent.html': htmlTemplate(resolve(FIXTURES, 'agent.html'), () => ({ ENDPOINT: site.receiver.url, PROPAGATE: api.url })),
-    '/app/app.js': (req, res, body) => app({ ...req, url: '/app.js' } as typeof req, res, body),
+    ...routes,
   });
 });
 afterAll(async () => {
@@ -68,7 +71,7 @@ forEachEngine('start', ({ engine, newPage }) => {
       const span = byUrl(api.url + path);
       expect(span, path).toBeDefined();
       expect(span.attributes).toMatchObject({ 'http.request.method': 'GET', 'http.response.status_code': 200, 'server.address': '127.0.0.1' });
-      expect(traceparentOf(api.seen, path)).toBe(`00-${span.traceId}-${span.spanId}-03`);
+      expect(traceparentOf(api.seen, path)).toBe(`00-${span.traceId}-${span.spanId}-01`);
     }
     for (const path of ['/third/fetch', '/third/xhr']) {
       expect(byUrl(third.url + path), path).toBeDefined();
@@ -94,7 +97,7 @@ forEachEngine('start', ({ engine, newPage }) => {
     expect(checkout.scope.name).toBe('esm-app');
     expect(checkout.attributes['cart.items']).toBe(3);
     const client = spans.find((s) => s.kind === CLIENT && s.attributes['url.full'] === api.url + '/api/esm')!;
-    expect(traceparentOf(api.seen, '/api/esm')).toBe(`00-${client.traceId}-${client.spanId}-03`);
+    expect(traceparentOf(api.seen, '/api/esm')).toBe(`00-${client.traceId}-${client.spanId}-01`);
     expect(site.receiver.rejected).toEqual([]);
     expect(page.problems).toEqual([]);
     await page.close();
