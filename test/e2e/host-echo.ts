@@ -69,12 +69,16 @@ function normalizeBody(contentType: string | undefined, body: Buffer): string {
 function echoJson(req: IncomingMessage, body: Buffer) {
   // Sorted: the order a runtime writes header lines in is not part of the comparison.
   const headers: Record<string, string> = {};
+  // Firefox's multipart boundaries differ in length from request to request, so a multipart
+  // body's length does too: only its normalized text is compared.
+  const multipart = /boundary=/.test(String(req.headers['content-type']));
   for (const [k, v] of Object.entries(req.headers).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (TRACE_HEADERS.includes(k) || v === undefined) continue;
     const value = Array.isArray(v) ? v.join(', ') : v;
-    headers[k] = k === 'content-type' ? value.replace(/boundary=[^;]+/, 'boundary=BOUNDARY') : value;
+    headers[k] = k === 'content-type' ? value.replace(/boundary=[^;]+/, 'boundary=BOUNDARY') : multipart && k === 'content-length' ? 'N' : value;
   }
-  return { method: req.method, path: req.url, headers, body: normalizeBody(req.headers['content-type'], body), bytes: body.length };
+  const text = normalizeBody(req.headers['content-type'], body);
+  return { method: req.method, path: req.url, headers, body: text, bytes: multipart ? text.length : body.length };
 }
 
 /**
