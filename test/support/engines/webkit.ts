@@ -71,7 +71,10 @@ interface Driver {
   quit(): Promise<void>;
 }
 
-async function startDriver(display: Display): Promise<Driver> {
+/** A new driver and session; once more with a new driver if the session does not start (seen under CI load). */
+const startDriver = (display: Display): Promise<Driver> => startDriverOnce(display).catch(() => startDriverOnce(display));
+
+async function startDriverOnce(display: Display): Promise<Driver> {
   const port = await freePort();
   const proc: ChildProcess = spawn(WEBKIT_DRIVER, [`--port=${port}`, '--host=local'], {
     env: { ...process.env, DISPLAY: display.name },
