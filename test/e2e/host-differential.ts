@@ -126,7 +126,6 @@ export async function runDifferential(casesScript: string, opts: { settleMs: num
   return d;
 }
 
-/** Cases whose result (what the call returned, threw, fired) differs between the runs. */
 /**
  * How many progress events a streamed XHR response fires depends on how the chunks arrive
  * (Firefox coalesces them by timing), not on the agent: a run of them compares as one.
@@ -134,6 +133,7 @@ export async function runDifferential(casesScript: string, opts: { settleMs: num
 const sameStream = (key: string, v: unknown) =>
   key === 'events' && Array.isArray(v) ? v.join('|').replace(/(readystatechange:3\|progress\|)+/g, 'readystatechange:3|progress|') : v;
 
+/** Cases whose result (what the call returned, threw, fired) differs between the runs. */
 export function outcomeDiffs(d: Differential): { name: string; native: unknown; agent: unknown }[] {
   const native = new Map(d.runs.native.results.map((r) => [r.name, r.result]));
   const diffs: { name: string; native: unknown; agent: unknown }[] = [];

@@ -60,9 +60,8 @@ function record(state: EchoState, name: string, req: IncomingMessage): EchoSeen 
 }
 
 /** Multipart boundaries are random per request: replace them so two runs compare equal. */
-function normalizeBody(contentType: string | undefined, body: Buffer): string {
+function normalizeBody(boundary: string | undefined, body: Buffer): string {
   const text = body.toString('utf8');
-  const boundary = contentType?.match(/boundary=([^;]+)/)?.[1];
   return boundary ? text.split(boundary).join('BOUNDARY') : text;
 }
 
@@ -71,14 +70,14 @@ function echoJson(req: IncomingMessage, body: Buffer) {
   const headers: Record<string, string> = {};
   // Firefox's multipart boundaries differ in length from request to request, so a multipart
   // body's length does too: only its normalized text is compared.
-  const multipart = /boundary=/.test(String(req.headers['content-type']));
+  const boundary = req.headers['content-type']?.match(/boundary=([^;]+)/)?.[1];
   for (const [k, v] of Object.entries(req.headers).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (TRACE_HEADERS.includes(k) || v === undefined) continue;
     const value = Array.isArray(v) ? v.join(', ') : v;
-    headers[k] = k === 'content-type' ? value.replace(/boundary=[^;]+/, 'boundary=BOUNDARY') : multipart && k === 'content-length' ? 'N' : value;
+    headers[k] = k === 'content-type' ? value.replace(/boundary=[^;]+/, 'boundary=BOUNDARY') : boundary && k === 'content-length' ? 'N' : value;
   }
-  const text = normalizeBody(req.headers['content-type'], body);
-  return { method: req.method, path: req.url, headers, body: text, bytes: multipart ? text.length : body.length };
+  const text = normalizeBody(boundary, body);
+  return { method: req.method, path: req.url, headers, body: text, bytes: boundary ? text.length : body.length };
 }
 
 /**
