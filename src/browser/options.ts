@@ -1,6 +1,7 @@
 import { ConfigError, isObject, parseCoreOptions, type CoreConfig, type CoreOptions } from '../core/config';
 import { escapeRegExp, toUrlRegExp, type UrlPattern } from '../core/urlMatch';
 import { redactUrl, safeRedactor } from '../core/redact';
+import { MAX_SPANS_PER_SECOND } from './constants';
 
 export interface BrowserOptions extends CoreOptions {
   /**
@@ -18,6 +19,12 @@ export interface BrowserOptions extends CoreOptions {
   redactUrl?: (url: string) => string;
   /** Turn single instrumentations off; all are on by default. */
   instrumentations?: Partial<Record<Instrumentation, boolean>>;
+  /**
+   * At most about this many spans a second leave the page (a token bucket one second deep,
+   * full when the agent starts); spans beyond it are dropped and counted as `rate_limited`.
+   * Default 100.
+   */
+  maxSpansPerSecond?: number;
 }
 
 export type Instrumentation = 'documentLoad' | 'fetch' | 'xhr' | 'webVitals' | 'errors' | 'routeChanges';
@@ -28,6 +35,7 @@ export interface BrowserConfig extends CoreConfig {
   ignoreUrls: RegExp[];
   redactUrl: (url: string) => string;
   instrumentations: Record<Instrumentation, boolean>;
+  maxSpansPerSecond: number;
 }
 
 function patterns(o: Record<string, unknown>, key: string): RegExp[] {
@@ -52,6 +60,15 @@ function instrumentations(o: Record<string, unknown>): Record<Instrumentation, b
   return out;
 }
 
+/** A rate above 0; 1000000 is as good as no limit. */
+function spanRate(v: unknown): number {
+  if (v === undefined || v === null) return MAX_SPANS_PER_SECOND;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 1_000_000) {
+    throw new ConfigError('maxSpansPerSecond', `must be a number above 0 and at most 1000000, got ${typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? typeof v)}`);
+  }
+  return v;
+}
+
 export function parseBrowserOptions(input: unknown, base: string): BrowserConfig {
   const core = parseCoreOptions(input, base);
   const o = input as Record<string, unknown>;
@@ -63,6 +80,7 @@ export function parseBrowserOptions(input: unknown, base: string): BrowserConfig
     propagateTo: patterns(o, 'propagateTo'),
     // The agent's own exports are never traced: they would trace themselves forever.
     ignoreUrls: [new RegExp('^' + escapeRegExp(core.endpoint) + '(?:[?#]|$)'), ...patterns(o, 'ignoreUrls')],
+    maxSpansPerSecond: spanRate(o.maxSpansPerSecond),
   };
 }
 

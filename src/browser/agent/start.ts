@@ -7,6 +7,7 @@ import { MAX_STRING_LENGTH } from '../../core/otlp';
 import { ExportPipeline } from '../../core/pipeline';
 import { PipelineSpanProcessor } from '../../core/processor';
 import { formatTraceparent, W3CPropagator } from '../../core/propagation';
+import { RateLimitedSpanProcessor, RateLimiter } from '../../core/rateLimit';
 import { resourceAttributes } from '../../core/resource';
 import { ParentOrRootSampler } from '../../core/sampler';
 import type { Stats } from '../../core/stats';
@@ -138,7 +139,14 @@ export function startAgent(h: Hub, extras: StartExtras = {}): Agent {
     resource: emptyResource(),
     idGenerator,
     sampler: new ParentOrRootSampler(() => session.current().sampled),
-    spanProcessors: [new PipelineSpanProcessor(pipeline, [activity])],
+    // Spans past the page's rate never reach the queue; they are counted and reported like
+    // the other drops. The bucket starts full (initial: Infinity, capped at the burst): a
+    // page load ends many spans at once.
+    spanProcessors: [
+      new RateLimitedSpanProcessor(new PipelineSpanProcessor(pipeline, [activity]), new RateLimiter(config.maxSpansPerSecond, { initial: Infinity }), () =>
+        pipeline.drops.add('rate_limited'),
+      ),
+    ],
     spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },
   });
   // documentLoad, and spans started with no active span until the first route change,
