@@ -5,7 +5,7 @@ export { getAgent, onReady, type Tracelet } from './browser/loader/api';
 export type { Agent } from './browser/agent/types';
 export type { BrowserOptions as Options } from './browser/options';
 export type { Stats, DropReason } from './core/stats';
-export { ConfigError } from './core/config';
+export { ConfigError } from './core/configError';
 
 /**
  * Starts tracing the page in two stages: what runs now is the loader's capture (fetch,
@@ -15,7 +15,7 @@ export { ConfigError } from './core/config';
 export function init(options: BrowserOptions): Tracelet {
   return initWith(options, () =>
     import('./browser/agent/start').then(
-      (m) => boot((h) => m.startAgent(h)),
+      (m) => boot((h) => m.startAgent(h), m.checkedConfig),
       () => {
         // The chunk did not load: the loader keeps delivering at exit.
       },

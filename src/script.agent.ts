@@ -1,5 +1,5 @@
 import { context, trace } from '@opentelemetry/api';
-import { startAgent } from './browser/agent/start';
+import { checkedConfig, startAgent } from './browser/agent/start';
 import type { Agent } from './browser/agent/types';
 import type { Hub } from './browser/loader/hub';
 
@@ -8,8 +8,8 @@ import type { Hub } from './browser/loader/hub';
  * loader through the global `Tracelet` and adopts what it captured. The API for app spans
  * comes with it, so a script-tag page needs no second copy of it.
  */
-const T = (window as unknown as { Tracelet?: Record<string, unknown> & { __boot?(start: (h: Hub) => Agent): void } }).Tracelet;
+const T = (window as unknown as { Tracelet?: Record<string, unknown> & { __boot?(start: (h: Hub) => Agent, explain: (o: unknown) => unknown): void } }).Tracelet;
 if (T?.__boot) {
   Object.assign(T, { trace, context });
-  T.__boot((h) => startAgent(h));
+  T.__boot((h) => startAgent(h), checkedConfig);
 }

@@ -1,4 +1,7 @@
 import type { AttributeValue } from '@opentelemetry/api';
+import { ConfigError } from './configError';
+
+export { ConfigError };
 
 /** Options every runtime understands. */
 export interface CoreOptions {
@@ -36,13 +39,6 @@ export interface CoreConfig {
   scheduledDelayMillis: number;
 }
 
-/** A configuration mistake; the message names the option. */
-export class ConfigError extends Error {
-  constructor(readonly option: string, problem: string) {
-    super(`tracelet: option "${option}" ${problem}; tracing is off`);
-    this.name = 'ConfigError';
-  }
-}
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -15,54 +15,13 @@ import {
  * means "no parent", so a fresh trace starts.
  */
 
-export const TRACEPARENT = 'traceparent';
-export const TRACESTATE = 'tracestate';
-/** The headers W3C Trace Context propagates. */
-export const TRACE_HEADERS: readonly string[] = [TRACEPARENT, TRACESTATE];
-export const FLAG_SAMPLED = 0x01;
-/** Level 2: the trace id's rightmost 7 bytes are random. */
-export const FLAG_RANDOM = 0x02;
+export { FLAG_RANDOM, FLAG_SAMPLED, formatTraceparent, parseTraceparent, TRACE_HEADERS, TRACEPARENT, TRACESTATE, type Traceparent } from './traceparent';
+import { FLAG_RANDOM, FLAG_SAMPLED, formatTraceparent, parseTraceparent, TRACE_HEADERS, TRACEPARENT, TRACESTATE } from './traceparent';
 
-const HEX32 = /^[0-9a-f]{32}$/;
-const HEX16 = /^[0-9a-f]{16}$/;
-const ZERO32 = '0'.repeat(32);
-const ZERO16 = '0'.repeat(16);
 const KEY = /^[a-z0-9][a-z0-9_\-*/@]{0,255}$/;
 // value = 0*255(chr) nblk-chr; chr = %x20 / nblk-chr; nblk-chr excludes ',' and '='.
 const VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
 const MAX_MEMBERS = 32;
-
-export interface Traceparent {
-  traceId: string;
-  spanId: string;
-  flags: number;
-}
-
-/** Parses a traceparent value; undefined when it is not valid W3C. */
-export function parseTraceparent(value: unknown): Traceparent | undefined {
-  if (typeof value !== 'string' || value.length > 4096) return undefined;
-  // Optional white space is SP / HTAB only: other blanks (NBSP, BOM, newlines) make it invalid.
-  const v = value.replace(/^[ \t]+|[ \t]+$/g, '');
-  if (v.length < 55) return undefined;
-  const version = v.slice(0, 2);
-  if (!/^[0-9a-f]{2}$/.test(version) || version === 'ff' || v[2] !== '-') return undefined;
-  // Version 00 is exactly 55 characters; a later version may append "-…" fields we ignore.
-  if (version === '00' ? v.length !== 55 : v.length > 55 && v[55] !== '-') return undefined;
-  if (v[35] !== '-' || v[52] !== '-') return undefined;
-  const traceId = v.slice(3, 35);
-  const spanId = v.slice(36, 52);
-  const flagsHex = v.slice(53, 55);
-  if (!HEX32.test(traceId) || traceId === ZERO32 || !HEX16.test(spanId) || spanId === ZERO16) return undefined;
-  if (!/^[0-9a-f]{2}$/.test(flagsHex)) return undefined;
-  const raw = parseInt(flagsHex, 16);
-  // Of a future version we may only trust the sampled bit.
-  const flags = version === '00' ? raw & (FLAG_SAMPLED | FLAG_RANDOM) : raw & FLAG_SAMPLED;
-  return { traceId, spanId, flags };
-}
-
-export function formatTraceparent(traceId: string, spanId: string, flags: number): string {
-  return '00-' + traceId + '-' + spanId + '-0' + (flags & (FLAG_SAMPLED | FLAG_RANDOM)).toString(16);
-}
 
 /** An immutable W3C tracestate; `random` (never sent) marks a random trace id, inherited by children. */
 export class W3CTraceState implements TraceState {

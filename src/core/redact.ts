@@ -1,33 +1,24 @@
 /** Query parameter names whose values never leave the browser. */
 const SECRET = /token|key|secret|passw|pwd|auth|session|code|signature|^sig$|credential|jwt|otp|saml|ticket/i;
 
+/** A query parameter's name as the server reads it (`%74oken` is `token`); the raw name if it does not decode. */
+const paramName = (raw: string) => {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw;
+  }
+};
+
 /**
  * Replaces the values of secret-looking query parameters (and user:password, as the semantic conventions ask) with
  * `REDACTED`. Works on absolute and relative URLs; what does not parse is returned as is.
  */
-export function redactUrl(url: string): string {
-  const q = url.indexOf('?');
-  let out = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1REDACTED:REDACTED@');
-  if (q < 0) return out;
-  const hash = url.indexOf('#', q);
-  const query = url.slice(q + 1, hash < 0 ? undefined : hash);
-  const redacted = query
-    .split('&')
-    .map((pair) => {
-      const eq = pair.indexOf('=');
-      if (eq < 0) return pair;
-      let name = pair.slice(0, eq);
-      try {
-        name = decodeURIComponent(name.replace(/\+/g, ' '));
-      } catch {
-        // keep the raw name
-      }
-      return SECRET.test(name) ? pair.slice(0, eq) + '=REDACTED' : pair;
-    })
-    .join('&');
-  out = out.slice(0, out.indexOf('?') + 1) + redacted + (hash < 0 ? '' : url.slice(hash));
-  return out;
-}
+export const redactUrl = (url: string): string =>
+  url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1REDACTED:REDACTED@')
+    // The query: from the first `?` to the fragment; each name=value pair on its own.
+    .replace(/\?[^#]*/, (query) => query.replace(/([?&])([^=&]*)=[^&]*/g, (pair, sep: string, name: string) => (SECRET.test(paramName(name)) ? sep + name + '=REDACTED' : pair)));
 
 /** Attributes that hold URLs: their values pass through the redaction rule on export. */
 export const URL_ATTRIBUTES = new Set(['url.full', 'http.url', 'tracelet.route.from', 'web_vital.lcp.url']);

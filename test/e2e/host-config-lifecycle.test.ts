@@ -56,7 +56,7 @@ async function open(path = '/blank.html', addAgent = true): Promise<Opened> {
 
 const sawTraceparent = (c: string) => state.seen.filter((s) => s.c === c).map((s) => s.traceparent ?? null);
 
-describe('bad configuration: one console error naming the option, the page untouched and untraced', () => {
+describe('bad configuration: one console error naming the option (from the agent, loaded at once), the page untouched and untraced', () => {
   // [what is wrong, the options (as JS source), the option the message must name]
   const CASES: [string, string, string][] = [
     ['serviceName a number', "{ serviceName: 5, endpoint: '/v1/traces' }", 'serviceName'],
@@ -106,6 +106,8 @@ describe('bad configuration: one console error naming the option, the page untou
           openNative: XMLHttpRequest.prototype.open.toString().includes('[native code]'),
         };
       }, c);
+      // The loader refuses quietly and loads the agent at once, which names the mistake.
+      for (let i = 0; i < 100 && !logged.slice(from.console).some((m) => m.type === 'error'); i++) await page.waitForTimeout(50);
       const mine = logged.slice(from.console);
       // (Chromium's own "Failed to load resource" for /favicon.ico is not the page's business.)
       const errors = mine.filter((m) => m.type === 'error' && !m.text.startsWith('Failed to load resource'));

@@ -95,17 +95,24 @@ function requests(f: FeatureContext, kind: RequestRecord['k']) {
   f.adopt[kind] = r.take;
 }
 
+/** The options as the agent runs them, or undefined after one console error naming the mistake. */
+export function checkedConfig(o: unknown): BrowserConfig | undefined {
+  try {
+    return parseBrowserOptions(o, location.href);
+  } catch (e) {
+    console.error((e as Error)?.message ?? e);
+    return undefined;
+  }
+}
+
 /**
  * Stage two: the full agent on the OpenTelemetry SDK. Validates the options (a bad one:
  * one console error, capture stops, an agent that does nothing), then adopts what the
  * loader captured and everything it captures from now on.
  */
 export function startAgent(h: Hub, extras: StartExtras = {}): Agent {
-  let config: BrowserConfig;
-  try {
-    config = parseBrowserOptions(h.o, location.href);
-  } catch (e) {
-    console.error((e as Error)?.message ?? e);
+  const config = checkedConfig(h.o);
+  if (!config) {
     h.on = false;
     h.stops.forEach((s) => s());
     return noopAgent();

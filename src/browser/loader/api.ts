@@ -20,12 +20,14 @@ let agent: Agent | undefined;
 let handle: Tracelet | undefined;
 let loader: AgentLoader;
 let asked = false;
+/** Options the loader refused: the agent names what is wrong in them when it comes. */
+const refused: BrowserOptions[] = [];
 
 /** Asks for the agent once (idle time or an early `flush`). */
 const load = (h: Hub) => {
   if (!asked && h === hub) {
     asked = true;
-    loader(h);
+    loader();
   }
 };
 
@@ -45,40 +47,44 @@ export function onReady(cb: (agent: Agent) => void): void {
   else hub?.ready.push(cb as (a: never) => void);
 }
 
-/** Stage one: capture now, the agent later. Bad options: one console error, a disabled handle. */
+/**
+ * Stage one: capture now, the agent later. A wrong option: a disabled handle, the page
+ * untouched, and the agent comes at once to name the mistake in one console error.
+ */
 export function initWith(options: BrowserOptions, how: AgentLoader): Tracelet {
   if (handle) {
     console.warn('tracelet: init() was called again; the running agent is kept and returned');
     return handle;
   }
-  try {
-    loader = how;
-    asked = false;
-    const h = (hub = startLoader(options, load));
-    return (handle = {
-      enabled: true,
-      onReady,
-      flush: () =>
-        new Promise<void>((resolve) => {
-          onReady((a) => a.flush().then(resolve));
-          load(h);
-        }),
-      async shutdown() {
-        if (hub !== h) return;
-        h.on = false;
-        h.stops.forEach((s) => s());
-        await agent?.shutdown();
-        hub = agent = handle = undefined;
-      },
-    });
-  } catch (e) {
-    console.error((e as Error)?.message ?? e);
+  loader = how;
+  asked = false;
+  const h = (hub = startLoader(options, load));
+  if (!h) {
+    refused.push(options);
+    how();
     return DISABLED;
   }
+  return (handle = {
+    enabled: true,
+    onReady,
+    flush: () =>
+      new Promise<void>((resolve) => {
+        onReady((a) => a.flush().then(resolve));
+        load(h);
+      }),
+    async shutdown() {
+      if (hub !== h) return;
+      h.on = false;
+      h.stops.forEach((s) => s());
+      await agent?.shutdown();
+      hub = agent = handle = undefined;
+    },
+  });
 }
 
-/** Stage two: the agent's code calls this with its start function. */
-export function boot(start: (h: Hub) => Agent): void {
+/** Stage two: the agent's code calls this with its start function and its option checks. */
+export function boot(start: (h: Hub) => Agent, explain: (o: BrowserOptions) => unknown): void {
+  refused.splice(0).forEach(explain);
   if (!hub || agent) return;
   agent = start(hub);
   hub.ready.splice(0).forEach((cb) => cb(agent as never));

@@ -1,3 +1,4 @@
+import { redactUrl, safeRedactor } from '../../core/redact';
 import { VERSION } from '../../core/version';
 import { KEEPALIVE_BUDGET } from '../constants';
 import type { ErrorRecord, Hub, Ids } from './hub';
@@ -14,25 +15,20 @@ import { hex } from './ids';
 
 type Attrs = Record<string, string | number | undefined>;
 const attributes = (a: Attrs) =>
-  Object.keys(a)
-    .filter((k) => a[k] !== undefined)
-    .map((key) => ({ key, value: typeof a[key] == 'number' ? (a[key] % 1 ? { doubleValue: a[key] } : { intValue: '' + a[key] }) : { stringValue: '' + a[key] } }));
+  Object.entries(a)
+    .filter(([, v]) => v != null)
+    .map(([key, v]) => ({ key, value: typeof v == 'number' ? (v % 1 ? { doubleValue: v } : { intValue: '' + v }) : { stringValue: v } }));
 /** Epoch ms as the decimal nanoseconds OTLP/JSON wants. */
 const nanos = (ms: number) => '' + Math.round(ms * 1e6);
-/** The agent's default redaction, in short: secret-looking query values and user:password. */
-const redact = (u: string) =>
-  u
-    .replace(/([?&][^=&#]*(?:token|key|secret|passw|pwd|auth|session|code|signature|credential|jwt|otp|saml|ticket)[^=&#]*=)[^&#]*/gi, '$1REDACTED')
-    .replace(/^(\w[\w+.-]*:\/\/)[^/?#@]*@/, '$1REDACTED:REDACTED@');
 
 /** Encodes and hands over everything the loader holds; nothing once the agent runs. */
 export function deliverAtExit(h: Hub, page: Ids | undefined, lcp: number | undefined): void {
   if (h.sink || !h.on) return;
   const o = h.o;
-  const url = o.redactUrl ?? redact;
+  const url = o.redactUrl ? safeRedactor(o.redactUrl) : redactUrl;
   const t0 = performance.timeOrigin;
   const spans: object[] = [];
-  const span = (name: string, kind: number, s: number, e: number, ids: Partial<Ids>, a: Attrs, error?: string, events?: object[], spanId = hex(8)) => {
+  const span = (name: string, kind: number, s: number, e: number, ids: Partial<Ids>, a: Attrs, error?: string, events?: object[], spanId = hex(8)) => (
     spans.push({
       traceId: ids.t,
       spanId,
@@ -44,9 +40,9 @@ export function deliverAtExit(h: Hub, page: Ids | undefined, lcp: number | undef
       attributes: attributes(a),
       events,
       status: error && { code: 2, message: error },
-    });
-    return spanId;
-  };
+    }),
+    spanId
+  );
   // The page view's trace: the server span that served it, or one of its own.
   const pv = { t: page?.t ?? hex(16), p: page?.p };
   const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
@@ -54,8 +50,7 @@ export function deliverAtExit(h: Hub, page: Ids | undefined, lcp: number | undef
     if (nav.loadEventEnd && !h.sent.doc) {
       h.sent.doc = true;
       const a = { 'url.full': url(nav.name) };
-      const id = span('documentLoad', 1, t0 + nav.fetchStart, t0 + nav.loadEventEnd, pv, a);
-      span('documentFetch', 1, t0 + nav.fetchStart, t0 + nav.responseEnd, { t: pv.t, p: id }, a);
+      span('documentFetch', 1, t0 + nav.fetchStart, t0 + nav.responseEnd, { t: pv.t, p: span('documentLoad', 1, t0 + nav.fetchStart, t0 + nav.loadEventEnd, pv, a) }, a);
     }
     // [name, value, good, poor] (web.dev thresholds) of what can be read after the fact.
     for (const [name, v, good, poor] of [
@@ -63,9 +58,8 @@ export function deliverAtExit(h: Hub, page: Ids | undefined, lcp: number | undef
       ['FCP', performance.getEntriesByName('first-contentful-paint')[0]?.startTime, 1800, 3000],
       ['LCP', lcp, 2500, 4000],
     ] as [string, number, number, number][]) {
-      if (!v || h.sent.vitals.includes(name)) continue;
-      h.sent.vitals.push(name);
-      span(name, 1, t0, t0 + v, pv, { 'web_vital.name': name, 'web_vital.value': v, 'web_vital.rating': v > poor ? 'poor' : v > good ? 'needs-improvement' : 'good' });
+      if (v && !h.sent.vitals.includes(name) && h.sent.vitals.push(name))
+        span(name, 1, t0, t0 + v, pv, { 'web_vital.name': name, 'web_vital.value': v, 'web_vital.rating': v > poor ? 'poor' : v > good ? 'needs-improvement' : 'good' });
     }
   }
   for (const r of h.q) {
@@ -73,20 +67,21 @@ export function deliverAtExit(h: Hub, page: Ids | undefined, lcp: number | undef
       r.d = 1;
       const u = new URL(r.u);
       const failed = r.x ?? (r.c! >= 400 ? '' + r.c : undefined);
-      span(r.m, 3, r.s, r.e ?? r.s, r, {
+      const a = {
         'http.request.method': r.m,
         'url.full': url(r.u),
         'server.address': u.hostname,
         'server.port': +u.port || (u.protocol == 'https:' ? 443 : 80),
         'http.response.status_code': r.c || undefined,
         'error.type': failed,
-      }, failed, undefined, r.i);
-    } else if (r.k != 'route' && (r.f! & 1)) {
+      };
+      span(r.m, 3, r.s, r.e ?? r.s, r, a, failed, undefined, r.i);
+    } else if (r.k != 'route' && r.f! & 1) {
       const e = (r as ErrorRecord).r as Error | undefined;
-      const type = e instanceof Error ? e.name : typeof e;
-      const message = e instanceof Error ? e.message : '' + e;
-      span('exception', 1, r.s, r.s, r, { 'exception.type': type, 'tracelet.error.source': r.k }, message, [
-        { timeUnixNano: nanos(r.s), name: 'exception', attributes: attributes({ 'exception.type': type, 'exception.message': message, 'exception.stacktrace': e?.stack }) },
+      const error = e instanceof Error;
+      const a = { 'exception.type': error ? e.name : typeof e, 'exception.message': error ? e.message : '' + e, 'exception.stacktrace': e?.stack };
+      span('exception', 1, r.s, r.s, r, { 'exception.type': a['exception.type'], 'tracelet.error.source': r.k }, a['exception.message'], [
+        { timeUnixNano: nanos(r.s), name: 'exception', attributes: attributes(a) },
       ]);
     }
   }
@@ -103,7 +98,7 @@ export function deliverAtExit(h: Hub, page: Ids | undefined, lcp: number | undef
     'page_view.id': h.pv,
     'tracelet.dropped.loader_full': h.n || undefined,
   });
-  let body;
+  let body = '';
   // The browser takes 64 KiB of exit bodies in all: the newest spans give way, counted.
   while (spans.length && (body = JSON.stringify({ resourceSpans: [{ resource: { attributes: resource }, scopeSpans: [{ scope: { name: 'tracelet', version: VERSION }, spans }] }] })).length > KEEPALIVE_BUDGET - 4096) {
     spans.pop();
@@ -111,7 +106,7 @@ export function deliverAtExit(h: Hub, page: Ids | undefined, lcp: number | undef
   }
   if (!spans.length) return;
   try {
-    if (!o.headers && navigator.sendBeacon(h.ep, new Blob([body!], { type: 'application/json' }))) return;
+    if (!o.headers && navigator.sendBeacon(h.ep, new Blob([body], { type: 'application/json' }))) return;
   } catch {
     // a CSP or an unusable URL: fetch below
   }

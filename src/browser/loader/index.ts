@@ -1,4 +1,3 @@
-import { escapeRegExp, toUrlRegExp } from '../../core/urlMatch';
 import { AGENT_FILE } from '../constants';
 import { onHidden } from '../lib/onHidden';
 import { captureErrors } from './errors';
@@ -23,23 +22,20 @@ const CAPTURES: [string, (h: Hub) => () => void][] = [
 ];
 
 /** How the agent comes: a script element (script tag) or a dynamic import (ESM). */
-export type AgentLoader = (h: Hub) => void;
+export type AgentLoader = () => void;
 
 /**
- * Stage one. Checks the options (a mistake throws ConfigError before anything is touched),
- * starts capturing at once, delivers by itself at an exit until the agent runs, and loads
- * the agent after the load event when the page is idle. Throws ConfigError.
+ * Stage one. Starts capturing at once, delivers by itself at an exit until the agent runs,
+ * and loads the agent after the load event when the page is idle. Undefined, with the page
+ * untouched, when an option is wrong.
  */
-export function startLoader(o: BrowserOptions, loadAgent: AgentLoader): Hub {
-  const ep = checkOptions(o);
-  const list = (v: unknown) => ([] as (string | RegExp)[]).concat((v as string) ?? []).map(toUrlRegExp);
-  const session = loadSession(typeof o.sampleRate === 'number' ? o.sampleRate : 1);
+export function startLoader(o: BrowserOptions, loadAgent: (h: Hub) => void): Hub | undefined {
+  const checked = checkOptions(o);
+  if (!checked) return undefined;
+  const session = loadSession(o.sampleRate ?? 1);
   const h: Hub = {
     o,
-    ep,
-    pt: list(o.propagateTo),
-    // The agent's own exports are never traced: they would trace themselves forever.
-    ig: [new RegExp('^' + escapeRegExp(ep) + '(?:[?#]|$)'), ...list(o.ignoreUrls)],
+    ...checked,
     on: true,
     q: [],
     n: 0,

@@ -1,59 +1,58 @@
-import { ConfigError } from '../../core/config';
+import { escapeRegExp, toUrlRegExp } from '../../core/urlMatch';
 import type { BrowserOptions } from '../options';
 
-type Check = (v: unknown) => unknown;
-const optional = (c: Check): Check => (v) => v == null || c(v);
-const str: Check = (v) => typeof v == 'string';
-const range = (min: number, max: number, integer?: boolean): Check =>
-  optional((v) => typeof v == 'number' && v >= min && v <= max && (!integer || v % 1 == 0));
-const scalar = (v: unknown) => ['string', 'boolean'].includes(typeof v) || (typeof v == 'number' && isFinite(v));
-const fail = (option: string, problem: string): never => {
-  throw new ConfigError(option, problem);
-};
+/** What the loader itself needs of the options, resolved. */
+export interface LoaderOptions {
+  /** The endpoint, resolved. */
+  ep: string;
+  /** `propagateTo`; `ignoreUrls` with the endpoint. */
+  pt: RegExp[];
+  ig: RegExp[];
+}
 
-/** The option names of `instrumentations`. */
-export const FEATURES = ['documentLoad', 'fetch', 'xhr', 'webVitals', 'errors', 'routeChanges'];
+type Rule = (v: unknown) => unknown;
+const optional = (rule: Rule): Rule => (v) => v == null || rule(v);
+const str: Rule = (v) => typeof v == 'string';
+const num = (min: number, max: number, integer?: 1): Rule => optional((v) => typeof v == 'number' && v >= min && v <= max && (!integer || v % 1 == 0));
+const scalar: Rule = (v) => str(v) || typeof v == 'boolean' || (typeof v == 'number' && isFinite(v));
+const object = (v: unknown): v is Record<string, unknown> => !!v && typeof v == 'object' && !Array.isArray(v);
+const record = (rule: (v: unknown, k: string) => unknown): Rule => optional((v) => object(v) && Object.keys(v).every((k) => rule(v[k], k)));
+const list = (v: unknown) => ([] as string[]).concat((v as string) ?? []).map(toUrlRegExp);
 
 /**
- * Checks every option before anything is captured, so a mistake leaves the page untouched
- * and untraced: one ConfigError naming the option. Compact, for the loader's kilobyte; the
- * agent's parseBrowserOptions then normalizes the same options. Returns the endpoint, resolved.
+ * The agent's rules (browser/options.ts, core/config.ts) without their messages: a unit
+ * test runs both over the same options. Where these fail the agent comes at once and names
+ * the mistake; every message in the loader would cost its kilobyte about 500 bytes.
  */
-export function checkOptions(o: BrowserOptions): string {
-  if (!o || typeof o != 'object' || Array.isArray(o)) fail('options', 'must be an object');
-  const r = o as unknown as Record<string, unknown>;
-  for (const [k, what, ok] of [
-    ['serviceName', 'is required (a non-empty string)', (v: unknown) => str(v) && (v as string).trim()],
-    ['endpoint', 'must be a URL (http(s)://… or /path)', (v: unknown) => str(v) && /^(https?:\/\/|\/(?!\/))\S*$/i.test(v as string)],
-    ['serviceVersion', 'must be a string', optional(str)],
-    ['environment', 'must be a string', optional(str)],
-    ['sampleRate', 'must be a number from 0 to 1', range(0, 1)],
-    ['maxQueueSize', 'must be an integer from 1 to 1000000', range(1, 1e6, true)],
-    ['maxExportBatchSize', 'must be an integer from 1 to 100000', range(1, 1e5, true)],
-    ['scheduledDelayMillis', 'must be a number from 0 to 3600000', range(0, 36e5)],
-    ['redactUrl', 'must be a function (url) => string', optional((v) => typeof v == 'function')],
-  ] as [string, string, Check][]) {
-    if (!ok(r[k])) fail(k, `${what}, got ${typeof r[k] == 'string' ? JSON.stringify(r[k]) : String(r[k])}`);
-  }
-  for (const k of ['propagateTo', 'ignoreUrls']) {
-    ([] as unknown[]).concat(r[k] ?? []).forEach((p, i) => str(p) || p instanceof RegExp || fail(`${k}[${i}]`, 'must be a string or a RegExp'));
-  }
-  for (const [k, what, ok] of [
-    ['headers', 'a string', str],
-    ['attributes', 'a string, number, boolean or an array of them', (v: unknown) => scalar(v) || (Array.isArray(v) && v.every((x) => x == null || scalar(x)))],
-    ['instrumentations', 'a boolean', (v: unknown) => typeof v == 'boolean'],
-  ] as [string, string, Check][]) {
-    const v = r[k] as Record<string, unknown> | undefined;
-    if (v == null) continue;
-    if (typeof v != 'object' || Array.isArray(v)) fail(k, 'must be an object');
-    for (const key of Object.keys(v)) {
-      if (k == 'instrumentations' && !FEATURES.includes(key)) fail(`${k}.${key}`, `is unknown (known: ${FEATURES.join(', ')})`);
-      if (!ok(v[key])) fail(`${k}.${key}`, 'must be ' + what);
-    }
-  }
+const RULES: Record<string, Rule> = {
+  serviceName: (v) => str(v) && (v as string).trim(),
+  endpoint: (v) => str(v) && /^(https?:\/\/|\/(?!\/))\S*$/i.test(v as string),
+  serviceVersion: optional(str),
+  environment: optional(str),
+  sampleRate: num(0, 1),
+  maxQueueSize: num(1, 1e6, 1),
+  maxExportBatchSize: num(1, 1e5, 1),
+  scheduledDelayMillis: num(0, 36e5),
+  maxSpansPerSecond: (v) => v !== 0 && num(0, 1e6)(v),
+  redactUrl: (v) => v === undefined || typeof v == 'function',
+  headers: record(str),
+  attributes: record((v) => scalar(v) || (Array.isArray(v) && v.every((x) => x == null || scalar(x)))),
+  instrumentations: record((v, k) => typeof v == 'boolean' && ['documentLoad', 'fetch', 'xhr', 'webVitals', 'errors', 'routeChanges'].includes(k)),
+};
+
+/**
+ * The options the loader uses, or undefined when any option breaks the agent's rules: then
+ * nothing is captured (the page stays untouched).
+ */
+export function checkOptions(o: BrowserOptions): LoaderOptions | undefined {
   try {
-    return new URL(o.endpoint, location.href).href;
+    if (object(o) && Object.keys(RULES).every((k) => RULES[k]((o as unknown as Record<string, unknown>)[k]))) {
+      const ep = new URL(o.endpoint, location.href).href;
+      // The agent's own exports are never traced: they would trace themselves forever.
+      return { ep, pt: list(o.propagateTo), ig: [new RegExp('^' + escapeRegExp(ep) + '(?:[?#]|$)'), ...list(o.ignoreUrls)] };
+    }
   } catch {
-    return fail('endpoint', 'must be a URL');
+    // a pattern that is neither a string nor a RegExp
   }
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import { parseTraceparent } from '../../core/propagation';
+import { parseTraceparent } from '../../core/traceparent';
 import type { Ids } from './hub';
 
 /**

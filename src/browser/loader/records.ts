@@ -1,4 +1,4 @@
-import { formatTraceparent } from '../../core/propagation';
+import { formatTraceparent } from '../../core/traceparent';
 import { MAX_RECORDS } from '../constants';
 import { matchesAny } from '../../core/urlMatch';
 import type { Hub, Ids, LoaderRecord, RequestRecord } from './hub';
