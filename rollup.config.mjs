@@ -46,9 +46,12 @@ export default [
     plugins: browser(),
   },
   // `import { init } from 'tracelet'` (and 'tracelet/zone'): ESM for bundlers, tree-shakable.
+  // One file per source module (dist/esm/), so the app's bundler sees what only the agent
+  // uses and splits it into the chunk of `init`'s dynamic import: a shared chunk of ours
+  // would put the agent's modules in the app's first chunk.
   {
     input: { index: 'src/index.ts', zone: 'src/zone.ts' },
-    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'shared-[name].js' },
+    output: { dir: 'dist', format: 'es', sourcemap: true, preserveModules: true, preserveModulesRoot: 'src', entryFileNames: (c) => (c.isEntry ? '[name].js' : 'esm/[name].js') },
     external,
     plugins: browser(),
   },
