@@ -135,7 +135,7 @@ async function driver(cfg) {
     // until the agent counts the span as ended.
     out.ends = { fetch: [], xhr: [] };
     if (ended) {
-      await sleep(cfg.settleMs); // spans of the last rounds (XHR instrumentation: 300 ms timer) end first
+      await sleep(cfg.settleMs); // spans of the last rounds (the stock stack's 300 ms end timers) end first
       for (const kind of ['fetch', 'xhr']) {
         for (let e = 0; e < cfg.ends; e++) {
           await sleep(20); // let the previous request's leftovers run first
@@ -282,7 +282,7 @@ export async function run() {
   const notes = [
     `${pages} pages per agent (a fresh Chromium each, no DevTools client, fresh profile; agents alternated), ${rounds} rounds per page after ${WARMUP} warm-up rounds: a round = ${K} native + ${K} instrumented fetches, then the same for XHR, which block goes first alternating by round. The no-agent rows are the floor: both blocks native.`,
     '"sync" = time inside the `fetch()` or `open()+send()` call; "µs/req" = start → body read / loadend; both the median of the block. "added" = instrumented − native block of the same round; median over rounds [25th, 75th percentile]. "block means" = the same from each block\'s wall time / K (GC and export work included).',
-    `Span end (${ENDS} requests per kind per page, one at a time, after the rounds, polled between tasks, ≤ 1.5 s): "span ended" = response → the agent counts the span as ended (tracelet: its stats(); the stock stack: a counting span processor); "added until ended" = request start → span ended, minus the native request (median). The OTel XHR instrumentation (in both) and the stock fetch instrumentation end spans on a 300 ms timer: until then a span is lost if the page goes away. The CPU time of deferred end work lands in whichever block runs then, native or instrumented, so "added" does not count it; "block means" count part of it.`,
+    `Span end (${ENDS} requests per kind per page, one at a time, after the rounds, polled between tasks, ≤ 1.5 s): "span ended" = response → the agent counts the span as ended (tracelet: its stats(); the stock stack: a counting span processor); "added until ended" = request start → span ended, minus the native request (median). The stock stack's fetch and XHR instrumentations end spans on a 300 ms timer (until then a span is lost if the page goes away); tracelet's agent ends a span when the request's Resource Timing entry comes, which is why its "until ended" ratio is tiny. The CPU time of deferred end work lands in whichever block runs then, native or instrumented, so "added" does not count it; "block means" count part of it.`,
     `Target (tracelet ≤ 0.25× of the stock stack's added time): fetch ${fmtRatio(rr(T, 'fetch', 'added'))} (sync ${fmtRatio(rr(T, 'fetch', 'sync'))}), XHR ${fmtRatio(rr(T, 'xhr', 'added'))} (sync ${fmtRatio(rr(T, 'xhr', 'sync'))}) — ${met(Math.max(rr(T, 'fetch', 'added'), rr(T, 'xhr', 'added')))}.`,
     builds.twoStage
       ? `The full agent was there ${fullPages.map((x) => fmt(x.agentAfterLoadMs)).join(' / ')} ms after the load event; the "loader alone" pages asked for the 404 agent: ${per['tracelet-loader-only']?.pages.map((x) => x.agentRequested).join(' / ')}.`

@@ -6,8 +6,8 @@
 // (its uncompressed size), as it crossed the wire (tracelet gzips with CompressionStream;
 // the stock exporter sends plain JSON), gzipped by tracelet's gzipSync (what leaves at
 // exit) and by zlib -6 (what CompressionStream gives, for the stock exporter's JSON too).
-// "networkEvents" re-encodes tracelet's spans with only the network events
-// src/core/networkEvents.ts keeps, for as long as the fetch/XHR code does not call it yet.
+// One received fetch span of each agent is printed, and tracelet's is taken apart: how many
+// bytes its ids and timestamps, each attribute and the network timing events take.
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync as zlibGzip } from 'node:zlib';
@@ -23,25 +23,6 @@ async function loadGzipSync() {
   await mkdir(OUT, { recursive: true });
   await writeFile(join(OUT, 'gzipSync.mjs'), outputText);
   return (await import(join(OUT, 'gzipSync.mjs'))).gzipSync;
-}
-
-/** The phases networkEvents keeps (besides a fetchStart after redirects, which these requests have none of). */
-const PHASES = new Set(['domainLookupStart', 'domainLookupEnd', 'connectStart', 'secureConnectionStart', 'connectEnd', 'requestStart', 'responseStart']);
-
-/** A received body with each span's network events cut the way networkEvents does. */
-function withNetworkEvents(body) {
-  const copy = JSON.parse(JSON.stringify(body));
-  for (const rs of copy.resourceSpans ?? []) {
-    for (const ss of rs.scopeSpans ?? []) {
-      for (const s of ss.spans ?? []) {
-        const fetchStart = s.events?.find((e) => e.name === 'fetchStart')?.timeUnixNano;
-        if (!fetchStart) continue;
-        s.events = s.events.filter((e) => !/Start$|End$/.test(e.name) || (PHASES.has(e.name) && e.timeUnixNano !== fetchStart && e.timeUnixNano !== '0'));
-        if (!s.events.length) delete s.events;
-      }
-    }
-  }
-  return copy;
 }
 
 const KS = [1, 20];
@@ -62,7 +43,7 @@ export async function run() {
   const browser = await launchChromium();
   const R = runs(2);
   const agents = ['tracelet', 'ref'];
-  const res = {}; // `${agent}:${k}` -> [{ json, wire, sync, zlib, nev, nevSync, nevZlib, spans, fetchSpans }]
+  const res = {}; // `${agent}:${k}` -> [{ json, wire, sync, zlib, spans, fetchSpans }]
   const sample = {};
   try {
     await withDeadline('wire', 120_000, async () => {
@@ -81,17 +62,13 @@ export async function run() {
               await page.evaluate(fetches, { k, url: site.page.url + '/api/ping' });
               await sleep(200);
               const posts = site.receiver.state.requests.filter((q) => q.method === 'POST');
-              const m = { json: 0, wire: 0, sync: 0, zlib: 0, nev: 0, nevSync: 0, nevZlib: 0, spans: 0 };
+              const m = { json: 0, wire: 0, sync: 0, zlib: 0, spans: 0 };
               for (const q of posts) {
                 const json = Buffer.from(JSON.stringify(q.body));
-                const nev = Buffer.from(JSON.stringify(withNetworkEvents(q.body)));
                 m.json += json.length;
                 m.wire += q.bytes;
                 m.sync += gzipSync(json).length;
                 m.zlib += zlibGzip(json).length;
-                m.nev += nev.length;
-                m.nevSync += gzipSync(nev).length;
-                m.nevZlib += zlibGzip(nev).length;
                 m.spans += q.spans;
               }
               m.fetchSpans = site.receiver.state.names.filter((n) => /GET/.test(n)).length;
@@ -115,10 +92,8 @@ export async function run() {
     tracelet: [
       ['OTLP/JSON, as built', 'json'],
       ['on the wire (CompressionStream gzip)', 'wire'],
+      ['zlib -6 (≈ CompressionStream)', 'zlib'],
       ['gzipSync (exit)', 'sync'],
-      ['JSON with networkEvents', 'nev'],
-      ['  + zlib -6 (≈ CompressionStream)', 'nevZlib'],
-      ['  + gzipSync (exit)', 'nevSync'],
     ],
     ref: [
       ['OTLP/JSON = on the wire', 'json'],
@@ -138,10 +113,25 @@ export async function run() {
   }
   // One span of each, as received: what the bytes are made of.
   const oneSpan = (body) => body?.resourceSpans?.[0]?.scopeSpans?.flatMap((s) => s.spans).find((s) => /GET/.test(s.name));
+  const bytes = (x) => Buffer.byteLength(JSON.stringify(x));
+  /** A span taken apart, adding up to its size: ids, name, kind and times; the attribute list around its items (one comma fewer than items); each attribute with its comma; the events. */
+  const parts = (s) => {
+    if (!s) return 'n/a';
+    const { attributes = [], events = [], ...rest } = s;
+    const out = [`ids, name, kind, times ${bytes(rest)}`];
+    if (attributes.length) out.push(`"attributes":[] ${bytes({ attributes: [] }) - 2}`, ...attributes.map((x) => `${x.key} ${bytes(x) + 1}`));
+    if (events.length) out.push(`events ${bytes({ events }) - 2 + 1} (${events.map((e) => e.name).join(', ')})`);
+    return out.join('; ');
+  };
   const attrKeys = (a) => (oneSpan(sample[a])?.attributes ?? []).map((x) => x.key).join(', ');
   const notes = [
     `${R} fresh pages per agent and K; spans in K=20: tracelet ${fmt(out.tracelet.spans)} (${fmt(out.tracelet.fetchSpans)} fetch), reference ${fmt(out.ref.spans)} (${fmt(out.ref.fetchSpans)} fetch). A span count above K means other spans rode along.`,
     ...agents.map((a) => `${AGENT_LABEL[a]} fetch span attributes: ${attrKeys(a) || 'n/a'}; events: ${(oneSpan(sample[a])?.events ?? []).length}.`),
+    ...agents.map((a) => {
+      const s = oneSpan(sample[a]);
+      return `${AGENT_LABEL[a]} fetch span as received (${s ? bytes(s) : 'n/a'} B): ${s ? JSON.stringify(s) : 'n/a'}`;
+    }),
+    `tracelet's span in bytes: ${parts(oneSpan(sample.tracelet))}.`,
     `gzip/JSON per span (marginal): tracelet on the wire ${fmt(ratio(out.tracelet.wire.marginal, out.tracelet.json.marginal), 2)}, gzipSync ${fmt(ratio(out.tracelet.sync.marginal, out.tracelet.json.marginal), 2)}.`,
   ];
   const r = ratio(out.tracelet.json.marginal, out.ref.json.marginal);
