@@ -22,8 +22,18 @@ const attributes = (a: Attrs) =>
 const nanos = (ms: number) => '' + Math.round(ms * 1e6);
 
 /** Encodes and hands over everything the loader holds; nothing once the agent runs. */
-export function deliverAtExit(h: Hub, page: Ids | undefined, lcp: number | undefined): void {
+export function deliverAtExit(h: Hub, page: Ids | undefined): void {
   if (h.sink || !h.on) return;
+  // LCP can only be observed: the browser's buffer has its entries, handed over at observe().
+  let lcp: number | undefined;
+  try {
+    const po = new PerformanceObserver(() => {});
+    po.observe({ type: 'largest-contentful-paint', buffered: true });
+    po.takeRecords().forEach((e) => (lcp = e.startTime));
+    po.disconnect();
+  } catch {
+    // no LCP in this engine (Safari)
+  }
   const o = h.o;
   const url = o.redactUrl ? safeRedactor(o.redactUrl) : redactUrl;
   const t0 = performance.timeOrigin;

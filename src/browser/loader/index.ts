@@ -32,43 +32,47 @@ export type AgentLoader = () => void;
 export function startLoader(o: BrowserOptions, loadAgent: (h: Hub) => void): Hub | undefined {
   const checked = checkOptions(o);
   if (!checked) return undefined;
-  const session = loadSession(o.sampleRate ?? 1);
+  // Read when first needed, not while the page loads: the first sessionStorage access of a
+  // page costs milliseconds in Chromium, and the navigation entry is there until the end.
+  const session = once(() => loadSession(o.sampleRate ?? 1));
+  const page = once(pageIds);
+  let routed = false;
   const h: Hub = {
     o,
     ...checked,
     on: true,
     q: [],
     n: 0,
-    sid: session.id,
-    smp: session.sampled,
+    get sid() {
+      return session().id;
+    },
+    get smp() {
+      return session().sampled;
+    },
     pv: hex(8),
-    pg: pageIds(),
+    // The page's server span, until the first route change.
+    get pg() {
+      return routed ? undefined : page();
+    },
+    set pg(ids) {
+      routed = !ids;
+    },
     sent: { vitals: [] },
     ready: [],
     stops: [],
   };
   const on = (o.instrumentations ?? {}) as Record<string, boolean>;
   for (const [name, capture] of CAPTURES) if (on[name] !== false) h.stops.push(capture(h));
-  // LCP is only observable, not queryable: watch it from the start for an early exit.
-  let lcp: number | undefined;
-  let lcpObserver: PerformanceObserver | undefined;
-  try {
-    lcpObserver = new PerformanceObserver((l) => l.getEntries().forEach((e) => (lcp = e.startTime)));
-    lcpObserver.observe({ type: 'largest-contentful-paint', buffered: true });
-  } catch {
-    // no LCP in this engine (Safari)
-  }
-  const pageView = h.pg;
-  h.stops.push(
-    onHidden(() => {
-      lcpObserver?.takeRecords().forEach((e) => (lcp = e.startTime));
-      deliverAtExit(h, pageView, lcp);
-    }),
-    () => lcpObserver?.disconnect(),
-  );
+  h.stops.push(onHidden(() => deliverAtExit(h, page())));
   afterLoadIdle(() => h.on && loadAgent(h));
   return h;
 }
+
+/** `f()` on the first call, its result after. */
+const once = <T>(f: () => T) => {
+  let done: { v: T } | undefined;
+  return () => (done ??= { v: f() }).v;
+};
 
 /** The agent's script URL: `data-agent-src`, else the agent's file beside the loader's. */
 export function agentSrc(script: HTMLScriptElement | null): string {
