@@ -1,22 +1,12 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gunzipSync } from 'node:zlib';
-import { ConfigError } from '../../src/core/config';
 import { parseBrowserOptions } from '../../src/browser/options';
+import { configError } from '../support/configError';
 import { MAX_SPANS_PER_SECOND } from '../../src/browser/constants';
 
 const base = 'https://shop.example/cart';
 const valid = { serviceName: 'shop', endpoint: 'https://collector.example/v1/traces' };
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('no ConfigError thrown');
-}
 
 describe('maxSpansPerSecond (parseBrowserOptions)', () => {
   it(`defaults to ${MAX_SPANS_PER_SECOND} (also for null) and keeps any rate above 0 up to 1000000`, () => {

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseCoreOptions, parseEndpoint } from '../../src/core/config';
 import { parseBrowserOptions } from '../../src/browser/options';
+import { configError } from '../support/configError';
 import { matchesAny } from '../../src/core/urlMatch';
 
 const valid = { serviceName: 'shop', endpoint: 'https://collector.example.com/v1/traces' };
-
-/** The ConfigError `fn` throws; fails the test when it throws nothing or something else. */
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('expected a ConfigError, nothing was thrown');
-}
 
 function expectOptionError(input: unknown, option: string, base?: string): ConfigError {
   const e = configError(() => parseCoreOptions(input, base));
