@@ -18,7 +18,9 @@ const minifyClosed = () =>
   terser({ ecma: 2020, module: false, compress, mangle: { properties: { regex: /^_[a-zA-Z]/ } }, format: { comments: false } });
 // The npm entries leave dependencies to the app's bundler, so @opentelemetry/api is shared.
 const external = (id) => Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies }).some((d) => id === d || id.startsWith(d + '/')) || id.startsWith('node:');
-const browser = () => [resolve({ browser: true }), commonjs(), ts()];
+/** The script-tag builds export no logs: the instrumentation base class gets a stand-in logger. */
+const noLogs = { name: 'no-api-logs', resolveId: (id) => (id === '@opentelemetry/api-logs' ? new URL('./src/browser/lib/noLogs.ts', import.meta.url).pathname : null) };
+const browser = () => [noLogs, resolve({ browser: true }), commonjs(), ts()];
 
 export default [
   // <script> tag, stage one: the loader (about a kilobyte). It sets the global `Tracelet` itself.
