@@ -13,12 +13,14 @@ export function toUrlRegExp(pattern: UrlPattern): RegExp {
   if (pattern instanceof RegExp) return pattern;
   let p = pattern.trim();
   let bareOrigin = false;
-  try {
-    const u = new URL(p);
-    bareOrigin = (u.pathname === '/' && !/\/$/.test(p)) && !u.search && !u.hash;
-    if (bareOrigin) p = u.origin;
-  } catch {
-    // Not an absolute URL: treat as a plain prefix.
+  // Nothing after the host, not even a "/": the origin, normalised (case, default port).
+  if (/^https?:\/\/[^/?#]+$/i.test(p)) {
+    try {
+      p = new URL(p).origin;
+      bareOrigin = true;
+    } catch {
+      // not a URL: a plain prefix
+    }
   }
   return new RegExp('^' + escapeRegExp(p) + (bareOrigin ? '(?:[/?#]|$)' : ''));
 }
