@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { rollup } from 'rollup';
 import nodeResolve from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
-import { fmt, fmtRatio, main, mdTable, median, ratio, runs, sleep, table, withDeadline } from './lib/common.mjs';
+import { fmt, fmtRatio, isMain, main, mdTable, median, ratio, runs, sleep, table, withDeadline } from './lib/common.mjs';
 import { load } from './lib/load.mjs';
 import { startBenchReceiver } from './lib/receiver.mjs';
 import { loadSupport, OUT, ROOT } from './lib/support.mjs';
@@ -205,7 +205,33 @@ async function measure(start, url, receiver) {
   }
 }
 
-export async function run() {
+const USAGE = `node bench/edge.mjs [--runtime workerd|deno] [--rounds N]
+  --runtime  measure one runtime only (default both)
+  --rounds   rounds per variant, the median reported (default 2, BENCH_QUICK=1 the same)`;
+
+/** Options from the command line, read only when this file is run alone (bench/run.mjs has its own --only). */
+function cliOptions() {
+  if (!isMain(import.meta.url)) return {};
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const value = (name) => {
+    const i = argv.findIndex((a) => a === name || a.startsWith(name + '='));
+    if (i < 0) return undefined;
+    return argv[i].includes('=') ? argv[i].slice(name.length + 1) : argv[i + 1];
+  };
+  const runtime = value('--runtime');
+  const rounds = value('--rounds');
+  if ((runtime !== undefined && runtime !== 'workerd' && runtime !== 'deno') || (rounds !== undefined && !(Number(rounds) >= 1))) {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  return { runtime, rounds: rounds === undefined ? undefined : Math.floor(Number(rounds)) };
+}
+
+export async function run({ runtime: only, rounds } = cliOptions()) {
   const files = ['dist/cloudflare.js', 'dist/deno.js'].filter((f) => !existsSync(join(ROOT, f)));
   if (files.length) {
     const why = `${files.join(', ')} missing: edge not measured`;
@@ -218,15 +244,16 @@ export async function run() {
   await copyFile(join(ROOT, 'dist/deno.js'), join(DIR, 'tracelet-deno.js'));
   const origin = await startHttpServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
   const receiver = await startBenchReceiver();
-  const R = runs(2);
-  const otelCf = await buildOtelCfWorker();
+  const R = rounds ?? runs(2);
+  const otelCf = only === 'deno' ? new Error('not asked for (--runtime deno)') : await buildOtelCfWorker();
   const variants = {
     workerd: otelCf instanceof Error ? ['plain', 'tracelet'] : ['plain', 'tracelet', 'otelcf'],
     deno: ['plain', 'tracelet', 'builtin'],
   };
+  if (only) for (const k of Object.keys(variants)) if (k !== only) delete variants[k];
   const res = {};
   try {
-    await withDeadline('edge', 300_000, async () => {
+    await withDeadline('edge', Math.max(300_000, R * 150_000), async () => {
       for (let r = 0; r < R; r++) {
         for (const [runtime, list] of Object.entries(variants)) {
           for (const v of r % 2 ? [...list].reverse() : list) {
@@ -278,10 +305,16 @@ export async function run() {
   const notes = [
     `${R} rounds per variant (median), each ${WARMUP_MS / 1000} s warm-up + ${DURATION_MS / 1000} s measured with 16 keep-alive connections; the runtime pinned to CPU 1 with taskset, the load generator, origin and receiver in node on the same 2-core machine (so absolute req/s are bounded by the client as well).`,
     'CPU ms/req from the runtime process’s utime+stime (10 ms ticks) over the measured window. Cold start: spawn → first 200 (polled every 5 ms).',
-    otelCf instanceof Error
+    only === 'deno'
+      ? 'Deno only (--runtime deno).'
+      : otelCf instanceof Error
       ? `${OTEL_CF}: not measured (${otelCf.message}). Field notes, same kind of machine: 0.9.1 / 1.0.0-rc.52 at 0.38× / 0.32× of plain workerd throughput, +0.17 / +0.23 ms CPU per request, memory growing 6–8 KB per request.`
       : `${OTEL_CF} installed apart (bench/out/otel-cf-workers) and bundled with rollup, run with nodejs_compat.`,
   ];
+  if (m['deno:builtin'] && m['deno:tracelet']) {
+    const added = (v) => m[`deno:${v}`].cpu - m['deno:plain'].cpu;
+    notes.push(`Deno: tracelet's added CPU per request is ${fmtRatio(ratio(added('tracelet'), added('builtin')))} of OTEL_DENO's (+${fmt(added('tracelet'), 3)} vs +${fmt(added('builtin'), 3)} ms), this run's medians.`);
+  }
   const text = ['== 7. Edge overhead ==', table(rows), ...notes].join('\n');
   const mdOut = ['### 7. Edge overhead', '', mdTable(rows), '', ...notes.map((n) => '- ' + n)].join('\n');
   const w = (k) => m[k] ?? {};
@@ -291,7 +324,8 @@ export async function run() {
       otelCf instanceof Error ? '' : `added CPU ${fmtRatio(ratio(w('workerd:tracelet').cpu - w('workerd:plain').cpu, w('workerd:otelcf').cpu - w('workerd:plain').cpu))} of otel-cf-workers'`, ''],
     ['Deno: req/s vs plain', `${fmtRatio(ratio(w('deno:tracelet').rps, w('deno:plain').rps))} (+${fmt(w('deno:tracelet').cpu - w('deno:plain').cpu, 3)} ms CPU)`,
       `OTEL_DENO: ${fmtRatio(ratio(w('deno:builtin').rps, w('deno:plain').rps))} (+${fmt(w('deno:builtin').cpu - w('deno:plain').cpu, 3)} ms CPU)`,
-      fmtRatio(ratio(w('deno:tracelet').rps, w('deno:builtin').rps)), ''],
+      fmtRatio(ratio(w('deno:tracelet').rps, w('deno:builtin').rps)),
+      `added CPU ${fmtRatio(ratio(w('deno:tracelet').cpu - w('deno:plain').cpu, w('deno:builtin').cpu - w('deno:plain').cpu))} of OTEL_DENO's`],
   ];
   return { name: 'edge', text, md: mdOut, headline, data: { medians: m, runs: res } };
 }
