@@ -59,18 +59,31 @@ function anyValue(v: unknown, depth = 0): string | undefined {
 /** Rewrites URL-valued attributes on their way out (privacy redaction). */
 export type UrlRedactor = (url: string) => string;
 
+/** Attribute keys as JSON, remembered: a few dozen names make up nearly every span. */
+const keyJson = new Map<string, string>();
+const KEYS_REMEMBERED = 512;
+
+function encodeKey(key: string): string {
+  let k = keyJson.get(key);
+  if (k === undefined) {
+    k = '{"key":' + str(key) + ',"value":';
+    if (keyJson.size < KEYS_REMEMBERED) keyJson.set(key, k);
+  }
+  return k;
+}
+
 /** `"key":[...]` for a non-empty attribute list, else ''. Values that cannot be encoded are skipped. */
 export function encodeAttributes(attrs: Attributes | undefined, field = 'attributes', redact?: UrlRedactor): string {
   if (!attrs) return '';
-  const out: string[] = [];
+  let out = '';
   for (const key in attrs) {
     if (!key) continue;
     let value = attrs[key];
     if (redact && typeof value === 'string' && URL_ATTRIBUTES.has(key)) value = redact(value);
     const v = anyValue(value);
-    if (v) out.push('{"key":' + str(key) + ',"value":' + v + '}');
+    if (v) out += (out ? ',' : '') + encodeKey(key) + v + '}';
   }
-  return out.length ? ',"' + field + '":[' + out.join(',') + ']' : '';
+  return out ? ',"' + field + '":[' + out + ']' : '';
 }
 
 const dropped = (name: string, n: number | undefined) => (n ? ',"' + name + '":' + n : '');
@@ -82,6 +95,7 @@ function encodeEvent(e: TimedEvent): string {
 
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
+const DIGITS = /^\d+$/;
 
 /** A link whose ids are not OTLP hex cannot be sent; it is skipped (and counted as dropped). */
 const validLink = (l: Link) => HEX32.test(l.context.traceId) && HEX16.test(l.context.spanId);
@@ -108,12 +122,15 @@ export function encodeSpan(span: ReadableSpan, redact?: UrlRedactor): string {
   out += ',"name":' + text(span.name || 'span', 'span') + ',"kind":' + (span.kind >= 0 && span.kind <= 4 ? (span.kind | 0) + 1 : 1);
   const start = hrTimeToNanos(span.startTime);
   let end = hrTimeToNanos(span.endTime);
-  if (BigInt(end) < BigInt(start)) end = start;
+  // A NaN or infinite time is no number: the span cannot be sent (as BigInt() refused it before).
+  if (!DIGITS.test(start) || !DIGITS.test(end)) throw new Error('invalid span times');
+  // Decimal strings without leading zeros: the shorter is the smaller, else compare digits (no BigInt per span).
+  if (end.length < start.length || (end.length === start.length && end < start)) end = start;
   out += ',"startTimeUnixNano":"' + start + '","endTimeUnixNano":"' + end + '"';
   out += encodeAttributes(span.attributes, 'attributes', redact) + dropped('droppedAttributesCount', span.droppedAttributesCount);
   if (span.events.length) out += ',"events":[' + span.events.map(encodeEvent).join(',') + ']';
   out += dropped('droppedEventsCount', span.droppedEventsCount);
-  const links = span.links.filter(validLink);
+  const links = span.links.length ? span.links.filter(validLink) : span.links;
   if (links.length) out += ',"links":[' + links.map(encodeLink).join(',') + ']';
   out += dropped('droppedLinksCount', span.droppedLinksCount + span.links.length - links.length);
   if (status.code) {
@@ -128,8 +145,12 @@ export function encodeScope(scope: Scope): string {
   return '{"name":' + text(scope.name || 'tracelet', 'tracelet') + (scope.version ? ',"version":' + text(scope.version, '') : '') + '}';
 }
 
+const NON_ASCII = /[^\0-\x7f]/;
+
 /** UTF-8 byte length without allocating (TextEncoder would copy every batch). */
 export function utf8Length(s: string): number {
+  // Span JSON is nearly always ASCII: one native scan instead of a loop per character.
+  if (!NON_ASCII.test(s)) return s.length;
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -170,10 +191,11 @@ export class BodyBuilder {
   cost(item: EncodedSpan): number {
     const scopes = this.groups.get(item.resource);
     const spanBytes = utf8Length(item.span);
+    if (scopes?.has(item.scope)) return 1 + spanBytes;
     // {"scope":S,"spans":[…]} is 21 bytes around S; {"resource":R,"scopeSpans":[…]} 29 around R.
     const newScope = 21 + utf8Length(item.scope) + spanBytes;
     if (!scopes) return (this.groups.size ? 1 : 0) + 29 + utf8Length(item.resource) + newScope;
-    return scopes.has(item.scope) ? 1 + spanBytes : 1 + newScope;
+    return 1 + newScope;
   }
 
   add(item: EncodedSpan, cost = this.cost(item)): void {

@@ -135,9 +135,18 @@ export class ExportPipeline {
     return true;
   }
 
+  /** The last scope encoded: a tracer's scope object is shared by all its spans. */
+  private scopeOf: ReadableSpan['instrumentationScope'] | undefined;
+  private scopeJson = '';
+
   private encodeQueued(span: ReadableSpan): EncodedSpan | undefined {
     try {
-      return { resource: this.resource, scope: encodeScope(span.instrumentationScope), span: encodeSpan(span, this.opts.redactUrl) };
+      const scope = span.instrumentationScope;
+      if (scope !== this.scopeOf || !scope) {
+        this.scopeJson = encodeScope(scope);
+        this.scopeOf = scope;
+      }
+      return { resource: this.resource, scope: this.scopeJson, span: encodeSpan(span, this.opts.redactUrl) };
     } catch {
       return undefined;
     }

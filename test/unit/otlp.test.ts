@@ -269,6 +269,33 @@ describe('encodeSpan', () => {
     expect(s.endTimeUnixNano).toBe(s.startTimeUnixNano);
   });
 
+  it('compares start and end as decimal strings: shorter is earlier, equal lengths digit by digit', () => {
+    const { tracer, ended } = setup();
+    tracer.startSpan('x', { startTime: [5, 0] }).end([6, 0]);
+    const at = (startTime: HrTime, endTime: HrTime) => parse(Object.create(ended[0], { startTime: { value: startTime }, endTime: { value: endTime } }) as ReadableSpan);
+    // '999999999' (9 digits, s = 0) ends before '1000000000' (10 digits): kept.
+    expect(at([0, 999_999_999], [1, 0]).endTimeUnixNano).toBe('1000000000');
+    // An end of 0 s before a start of 1 s: clamped to the start, though '999999999' > '1000000000' as text.
+    expect(at([1, 0], [0, 999_999_999]).endTimeUnixNano).toBe('1000000000');
+    expect(at([0, 7], [0, 10]).endTimeUnixNano).toBe('10');
+    expect(at([0, 10], [0, 7]).endTimeUnixNano).toBe('10');
+    expect(at([1700000000, 2], [1700000000, 1]).endTimeUnixNano).toBe('1700000000000000002');
+    expect(at([1700000000, 1], [1700000001, 0]).endTimeUnixNano).toBe('1700000001000000000');
+  });
+
+  it('throws on a span whose times are no numbers (NaN, Infinity): the pipeline drops it', () => {
+    const { tracer, ended } = setup();
+    tracer.startSpan('x').end();
+    for (const [startTime, endTime] of [
+      [[NaN, 0], [1, 0]],
+      [[1, 0], [NaN, NaN]],
+      [[1, 0], [Infinity, 0]],
+      [[1e21, 0], [1e21, 0]],
+    ] as [HrTime, HrTime][]) {
+      expect(() => encodeSpan(Object.create(ended[0], { startTime: { value: startTime }, endTime: { value: endTime } }) as ReadableSpan)).toThrow();
+    }
+  });
+
   it('keeps JSON valid for hostile strings (quotes, control chars, lone surrogates, </script>)', () => {
     const { tracer, ended } = setup();
     const nasty = '"\\\u0000\u001f\u2028\ud800</script>😀';
