@@ -55,6 +55,15 @@ export function withAgent(ctx: Context, agent: EdgeAgent): Context {
   return ctx.setValue(AGENT, agent);
 }
 
+const roots = new WeakMap<EdgeAgent, Context>();
+
+/** `withAgent(ROOT_CONTEXT, agent)`, made once per agent (contexts are immutable): every request starts from it. */
+export function agentRoot(agent: EdgeAgent): Context {
+  let ctx = roots.get(agent);
+  if (!ctx) roots.set(agent, (ctx = withAgent(ROOT_CONTEXT, agent)));
+  return ctx;
+}
+
 export function agentOf(ctx: Context): EdgeAgent | undefined {
   return ctx.getValue(AGENT) as EdgeAgent | undefined;
 }

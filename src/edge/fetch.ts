@@ -78,7 +78,8 @@ export function traceFetch(doFetch: FetchLike, like?: unknown): FetchLike {
 function plainHttpUrl(input: string): URL | undefined {
   try {
     const url = new URL(input);
-    return /^https?:$/.test(url.protocol) && !url.username && !url.password ? url : undefined;
+    const scheme = url.protocol;
+    return (scheme === 'http:' || scheme === 'https:') && !url.username && !url.password ? url : undefined;
   } catch {
     return undefined;
   }

@@ -1,8 +1,8 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import { extractParent } from '../core/formats';
 import { outgoingFlags } from '../core/propagation';
 import type { EdgeAgent } from './agent';
-import { withAgent } from './context';
+import { agentRoot } from './context';
 import { methodAttributes } from './http';
 import { serverTimingEntries } from '../core/serverTiming';
 import { withServerTiming } from './serverTiming';
@@ -39,7 +39,7 @@ export function traceRequest(
   info: RequestInfo = {},
 ): Promise<Response> {
   const headers = request.headers;
-  const parent = extractParent(withAgent(ROOT_CONTEXT, agent), agent.config.propagators, (name) => headers.get(name));
+  const parent = extractParent(agentRoot(agent), agent.config.propagators, (name) => headers.get(name));
   const attrs: Record<string, string | number> = {};
   const method = methodAttributes(request.method, attrs);
   const url = new URL(request.url);
@@ -47,20 +47,22 @@ export function traceRequest(
   attrs['url.scheme'] = url.protocol.slice(0, -1);
   const route = routeOf(agent, request);
   if (route) attrs['http.route'] = route;
-  const ua = request.headers.get('user-agent');
+  const ua = headers.get('user-agent');
   if (ua) attrs['user_agent.original'] = ua;
   const client = agent.config.captureClientAddress ? info.clientAddress?.() : undefined;
   if (client) attrs['client.address'] = client;
 
   const span = agent.tracer.startSpan(route ? method + ' ' + route : method, { kind: SpanKind.SERVER, attributes: attrs as Attributes }, parent);
-  return runInSpan(span, parent, handler, (res) => {
+  const served = runInSpan(span, parent, handler, (res) => {
     span.setAttribute('http.response.status_code', res.status);
     if (res.status >= 500) {
       span.setStatus({ code: SpanStatusCode.ERROR });
       span.setAttribute('error.type', String(res.status));
     }
-  }).then((res) => {
-    if (!agent.config.serverTiming.length || !(res instanceof Response)) return res;
+  });
+  if (!agent.config.serverTiming.length) return served;
+  return served.then((res) => {
+    if (!(res instanceof Response)) return res;
     const sc = span.spanContext();
     try {
       return withServerTiming(res, serverTimingEntries(agent.config.serverTiming, sc.traceId, sc.spanId, outgoingFlags(sc)));
