@@ -159,18 +159,18 @@ export class ExportPipeline {
     while (this.queue.size && builder.count < limit) {
       const item = this.encodeQueued(this.queue.peek()!);
       if (!item) {
-        this.queue.take(1);
+        this.queue.drop(1);
         this.drops.add('export_failed');
         continue;
       }
       if (!this.encodeInto(builder, item)) {
         if (builder.count) break;
         // Alone it still does not fit: it never will.
-        this.queue.take(1);
+        this.queue.drop(1);
         this.drops.add('too_large');
         continue;
       }
-      this.queue.take(1);
+      this.queue.drop(1);
       items.push(item);
     }
     // Drop counts ride along when they fit; otherwise they wait for the next batch.

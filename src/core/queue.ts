@@ -28,6 +28,14 @@ export class BoundedQueue<T> {
     return this.items[this.head + i];
   }
 
+  /** Removes the first `n` items without returning them (no array per call); their slots are cleared for the GC. */
+  drop(n: number): void {
+    const end = Math.min(this.items.length, this.head + n);
+    for (let i = this.head; i < end; i++) (this.items as (T | undefined)[])[i] = undefined;
+    this.head = end;
+    if (this.head > 1024 && this.head * 2 > this.items.length) this.compact();
+  }
+
   /** Removes the first `n` items. */
   take(n: number): T[] {
     const out = this.items.slice(this.head, this.head + n);

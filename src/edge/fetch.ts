@@ -9,6 +9,7 @@ import { endSpanWith } from './span';
 export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
 const WRAPPED = Symbol.for('tracelet.edge.fetch');
+const CLIENT = { kind: SpanKind.CLIENT };
 
 type AnyFetch = (this: unknown, ...args: unknown[]) => Promise<Response>;
 
@@ -111,7 +112,9 @@ function clientCall(
   } catch {
     // Not expected: a Request's URL is absolute.
   }
-  const span = agent.tracer.startSpan(method, { kind: SpanKind.CLIENT, attributes: attrs }, ctx);
+  // Set after the start, as for SERVER spans (httpServer.ts): the SDK copies start attributes twice.
+  const span = agent.tracer.startSpan(method, CLIENT, ctx);
+  span.setAttributes(attrs);
   const sc = span.spanContext();
   const formats = agent.config.propagators;
   let init: RequestInit;

@@ -17,6 +17,8 @@ export interface RequestInfo {
   clientAddress?: () => string | undefined;
 }
 
+const SERVER = { kind: SpanKind.SERVER };
+
 function routeOf(agent: EdgeAgent, request: Request): string | undefined {
   try {
     const r = agent.config.route?.(request);
@@ -52,7 +54,10 @@ export function traceRequest(
   const client = agent.config.captureClientAddress ? info.clientAddress?.() : undefined;
   if (client) attrs['client.address'] = client;
 
-  const span = agent.tracer.startSpan(route ? method + ' ' + route : method, { kind: SpanKind.SERVER, attributes: attrs as Attributes }, parent);
+  // Attributes set after the start, not passed to it: the SDK would copy and check them twice
+  // more for the sampler (ours never reads them) and the edge has no onStart hooks to see them.
+  const span = agent.tracer.startSpan(route ? method + ' ' + route : method, SERVER, parent);
+  span.setAttributes(attrs as Attributes);
   const served = runInSpan(span, parent, handler, (res) => {
     span.setAttribute('http.response.status_code', res.status);
     if (res.status >= 500) {

@@ -670,6 +670,24 @@ describe('BoundedQueue', () => {
     }
     expect(out.filter((x) => x >= 0)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
   });
+
+  it('drop removes like take, past the end too, across compaction', () => {
+    const q = new BoundedQueue<number>(5000);
+    for (let i = 0; i < 3000; i++) q.push(i);
+    const out: number[] = [];
+    while (q.size) {
+      out.push(q.peek()!);
+      q.drop(1);
+      if (out.length % 700 === 0) q.push(-1);
+    }
+    expect(out.filter((x) => x >= 0)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    q.push(1);
+    q.push(2);
+    q.drop(5);
+    expect(q.size).toBe(0);
+    expect(q.push(3)).toBe(true);
+    expect(q.take(1)).toEqual([3]);
+  });
 });
 
 describe('DropCounter', () => {
