@@ -17,5 +17,3 @@ export const AGENT_FILE = 'tracelet.agent.min.js';
 /** Chromium, Firefox and Safari give a page 64 KiB of keepalive/beacon body in flight. */
 export const KEEPALIVE_BUDGET = 64 * 1024;
 
-/** Default `maxSpansPerSecond`: a runaway loop on a page sends at most about this many spans a second. */
-export const MAX_SPANS_PER_SECOND = 100;

@@ -1,7 +1,6 @@
 import { ConfigError, isObject, parseCoreOptions, type CoreConfig, type CoreOptions } from '../core/config';
 import { escapeRegExp, toUrlRegExp, type UrlPattern } from '../core/urlMatch';
 import { redactUrl, safeRedactor } from '../core/redact';
-import { MAX_SPANS_PER_SECOND } from './constants';
 
 export interface BrowserOptions extends CoreOptions {
   /**
@@ -22,7 +21,7 @@ export interface BrowserOptions extends CoreOptions {
   /**
    * At most about this many spans a second leave the page (a token bucket one second deep,
    * full when the agent starts); spans beyond it are dropped and counted as `rate_limited`.
-   * Default 100.
+   * Default: no limit (the bounded queue still caps memory).
    */
   maxSpansPerSecond?: number;
 }
@@ -35,7 +34,7 @@ export interface BrowserConfig extends CoreConfig {
   ignoreUrls: RegExp[];
   redactUrl: (url: string) => string;
   instrumentations: Record<Instrumentation, boolean>;
-  maxSpansPerSecond: number;
+  maxSpansPerSecond?: number;
 }
 
 function patterns(o: Record<string, unknown>, key: string): RegExp[] {
@@ -60,9 +59,9 @@ function instrumentations(o: Record<string, unknown>): Record<Instrumentation, b
   return out;
 }
 
-/** A rate above 0; 1000000 is as good as no limit. */
-function spanRate(v: unknown): number {
-  if (v === undefined || v === null) return MAX_SPANS_PER_SECOND;
+/** A rate above 0, or none. */
+function spanRate(v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 1_000_000) {
     throw new ConfigError('maxSpansPerSecond', `must be a number above 0 and at most 1000000, got ${typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? typeof v)}`);
   }

@@ -3,16 +3,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 import { parseBrowserOptions } from '../../src/browser/options';
 import { configError } from '../support/configError';
-import { MAX_SPANS_PER_SECOND } from '../../src/browser/constants';
 
 const base = 'https://shop.example/cart';
 const valid = { serviceName: 'shop', endpoint: 'https://collector.example/v1/traces' };
 
 describe('maxSpansPerSecond (parseBrowserOptions)', () => {
-  it(`defaults to ${MAX_SPANS_PER_SECOND} (also for null) and keeps any rate above 0 up to 1000000`, () => {
-    expect(MAX_SPANS_PER_SECOND).toBe(100);
-    expect(parseBrowserOptions(valid, base).maxSpansPerSecond).toBe(100);
-    expect(parseBrowserOptions({ ...valid, maxSpansPerSecond: null }, base).maxSpansPerSecond).toBe(100);
+  it('has no limit by default (also for null) and keeps any rate above 0 up to 1000000', () => {
+    expect(parseBrowserOptions(valid, base).maxSpansPerSecond).toBeUndefined();
+    expect(parseBrowserOptions({ ...valid, maxSpansPerSecond: null }, base).maxSpansPerSecond).toBeUndefined();
     for (const v of [0.5, 5, 250, 1_000_000]) expect(parseBrowserOptions({ ...valid, maxSpansPerSecond: v }, base).maxSpansPerSecond).toBe(v);
   });
 
@@ -108,14 +106,24 @@ describe('the agent sheds spans past maxSpansPerSecond', () => {
     expect(sent.reduce((n, s) => n + s.rateLimited, 0)).toBe(20);
   });
 
-  it('the default lets a burst of 100 through and counts the 101st', async () => {
+  it('a limit of 100 lets a burst of 100 through and counts the 101st', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    const { agent, sent } = await startWith({ instrumentations: OFF });
+    const { agent, sent } = await startWith({ maxSpansPerSecond: 100, instrumentations: OFF });
     shutdown = () => agent.shutdown();
     for (let i = 0; i < 101; i++) agent.tracer.startSpan('s' + i).end();
     await agent.flush();
     expect(agent.stats()).toMatchObject({ exported: 100, dropped: { rate_limited: 1 } });
     expect(sent.flatMap((s) => s.names)).toContain('tracelet.dropped');
+  });
+
+  it('no limit by default: a burst of 500 is delivered whole, nothing counted', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { agent, sent } = await startWith({ instrumentations: OFF });
+    shutdown = () => agent.shutdown();
+    for (let i = 0; i < 500; i++) agent.tracer.startSpan('s' + i).end();
+    await agent.flush();
+    expect(agent.stats().dropped.rate_limited).toBeUndefined();
+    expect(sent.flatMap((s) => s.names).filter((n) => n !== 'tracelet.dropped')).toHaveLength(500);
   });
 
   it('unsampled spans are neither limited nor counted', async () => {

@@ -1,7 +1,7 @@
 import { context, propagation, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { emptyResource } from '@opentelemetry/resources';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { StackContextManager } from '@opentelemetry/sdk-trace-web';
 import { MAX_STRING_LENGTH } from '../../core/otlp';
 import { ExportPipeline } from '../../core/pipeline';
@@ -95,6 +95,14 @@ function requests(f: FeatureContext, kind: RequestRecord['k']) {
   f.adopt[kind] = r.take;
 }
 
+/**
+ * With `maxSpansPerSecond`, spans past the page's rate never reach the queue; they are counted
+ * and reported like the other drops. The bucket starts full (initial: Infinity, capped at the
+ * burst): a page load ends many spans at once.
+ */
+const rateLimited = (next: SpanProcessor, rate: number | undefined, dropped: () => void): SpanProcessor =>
+  rate ? new RateLimitedSpanProcessor(next, new RateLimiter(rate, { initial: Infinity }), dropped) : next;
+
 /** The options as the agent runs them, or undefined after one console error naming the mistake. */
 export function checkedConfig(o: unknown): BrowserConfig | undefined {
   try {
@@ -146,14 +154,7 @@ export function startAgent(h: Hub, extras: StartExtras = {}): Agent {
     resource: emptyResource(),
     idGenerator,
     sampler: new ParentOrRootSampler(() => session.current().sampled),
-    // Spans past the page's rate never reach the queue; they are counted and reported like
-    // the other drops. The bucket starts full (initial: Infinity, capped at the burst): a
-    // page load ends many spans at once.
-    spanProcessors: [
-      new RateLimitedSpanProcessor(new PipelineSpanProcessor(pipeline, [activity]), new RateLimiter(config.maxSpansPerSecond, { initial: Infinity }), () =>
-        pipeline.drops.add('rate_limited'),
-      ),
-    ],
+    spanProcessors: [rateLimited(new PipelineSpanProcessor(pipeline, [activity]), config.maxSpansPerSecond, () => pipeline.drops.add('rate_limited'))],
     spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },
   });
   // documentLoad, and spans started with no active span until the first route change,
