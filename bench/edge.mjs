@@ -86,6 +86,11 @@ Deno.serve({ hostname: '127.0.0.1', port: Number(Deno.env.get('PORT')), onListen
 const handle = ${HANDLER};
 const origin = Deno.env.get('ORIGIN');
 serve({ serviceName: 'bench-deno', endpoint: Deno.env.get('OTLP') }, (req) => handle(req, origin), { hostname: '127.0.0.1', port: Number(Deno.env.get('PORT')), onListen() {} });`,
+  // Like for like with OTEL_DENO, which sends no Server-Timing: the same spans, no header added.
+  'tracelet-nost': `import { serve } from './tracelet-deno.js';
+const handle = ${HANDLER};
+const origin = Deno.env.get('ORIGIN');
+serve({ serviceName: 'bench-deno', endpoint: Deno.env.get('OTLP'), serverTiming: false }, (req) => handle(req, origin), { hostname: '127.0.0.1', port: Number(Deno.env.get('PORT')), onListen() {} });`,
 };
 
 function capnp(port, originUrl, otlp, flags = '"nodejs_als"') {
@@ -248,7 +253,7 @@ export async function run({ runtime: only, rounds } = cliOptions()) {
   const otelCf = only === 'deno' ? new Error('not asked for (--runtime deno)') : await buildOtelCfWorker();
   const variants = {
     workerd: otelCf instanceof Error ? ['plain', 'tracelet'] : ['plain', 'tracelet', 'otelcf'],
-    deno: ['plain', 'tracelet', 'builtin'],
+    deno: ['plain', 'tracelet', 'tracelet-nost', 'builtin'],
   };
   if (only) for (const k of Object.keys(variants)) if (k !== only) delete variants[k];
   const res = {};
@@ -284,7 +289,7 @@ export async function run({ runtime: only, rounds } = cliOptions()) {
   } finally {
     await Promise.all([origin.close(), receiver.close()]);
   }
-  const LABEL = { plain: 'plain', tracelet: 'tracelet', builtin: 'OTEL_DENO=true (built-in)', otelcf: OTEL_CF };
+  const LABEL = { plain: 'plain', tracelet: 'tracelet', 'tracelet-nost': 'tracelet, serverTiming: false', builtin: 'OTEL_DENO=true (built-in)', otelcf: OTEL_CF };
   const rows = [['runtime / variant', 'req/s', 'vs plain', 'p50 ms', 'p99 ms', 'CPU ms/req', 'added CPU ms/req', 'RSS growth KiB', 'cold start ms', 'spans/req', 'exports/req', 'export B/req']];
   const m = {};
   for (const [runtime, list] of Object.entries(variants)) {
@@ -313,7 +318,7 @@ export async function run({ runtime: only, rounds } = cliOptions()) {
   ];
   if (m['deno:builtin'] && m['deno:tracelet']) {
     const added = (v) => m[`deno:${v}`].cpu - m['deno:plain'].cpu;
-    notes.push(`Deno: tracelet's added CPU per request is ${fmtRatio(ratio(added('tracelet'), added('builtin')))} of OTEL_DENO's (+${fmt(added('tracelet'), 3)} vs +${fmt(added('builtin'), 3)} ms), this run's medians.`);
+    notes.push(`Deno: tracelet's added CPU per request is ${fmtRatio(ratio(added('tracelet'), added('builtin')))} of OTEL_DENO's (+${fmt(added('tracelet'), 3)} vs +${fmt(added('builtin'), 3)} ms), this run's medians; like for like (OTEL_DENO adds no Server-Timing header), with serverTiming: false, ${fmtRatio(ratio(added('tracelet-nost'), added('builtin')))} (+${fmt(added('tracelet-nost'), 3)} ms).`);
   }
   const text = ['== 7. Edge overhead ==', table(rows), ...notes].join('\n');
   const mdOut = ['### 7. Edge overhead', '', mdTable(rows), '', ...notes.map((n) => '- ' + n)].join('\n');
