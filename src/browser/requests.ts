@@ -40,6 +40,8 @@ export function adoptRequests(tracerFor: (k: RequestRecord['k']) => Tracer): Req
     // (Entry times are coarsened: one may start a hair before the record did.)
     e.initiatorType === r.k && e.startTime > r.s - performance.timeOrigin - 5 && !claimed.has(e) && !!claimed.add(e);
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the agent began watching: a request that ended before may have its entry in the buffer already. */
+  const since = performance.timeOrigin + performance.now();
 
   const finish = (r: RequestRecord, e?: PerformanceResourceTiming) => {
     waiting.get(r)?.();
@@ -89,8 +91,10 @@ export function adoptRequests(tracerFor: (k: RequestRecord['k']) => Tracer): Req
       if (!r.e) return;
       // A failed request has no entry worth waiting for (Chromium makes none for network errors).
       if (r.x) return finish(r);
-      // Captured before the agent came, its entry is already in the buffer.
-      const had = (performance.getEntriesByName(r.u, 'resource') as PerformanceResourceTiming[]).find((e) => fits(r, e));
+      // Ended before the agent came: its entry may be in the buffer. Later ones get theirs from
+      // the observer, watched from their response on (the buffer holds only 250 entries, and a
+      // lookup in the page's own call is the largest part of a request's cost to the agent).
+      const had = r.e < since && (performance.getEntriesByName(r.u, 'resource') as PerformanceResourceTiming[]).find((e) => fits(r, e));
       if (had) return finish(r, had);
       const unwatch = watchResource(r.k, r.u, (e) => fits(r, e) && (finish(r, e), true));
       if (!unwatch) return finish(r);
