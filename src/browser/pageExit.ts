@@ -23,7 +23,9 @@ export function watchPageExit(pipeline: ExportPipeline, transport: BrowserTransp
   let live = true;
   const exit = () => {
     const kept: Batch[] = [];
-    for (const batch of pipeline.drain()) {
+    // An export still being gzipped, or going by plain fetch, dies with the page: its spans go now.
+    const doomed = transport.leaving && transport.unprotected ? pipeline.takeInFlight() : undefined;
+    for (const batch of doomed ? [doomed, ...pipeline.drain()] : pipeline.drain()) {
       const [now, later] = pipeline.cut(batch, transport.exitRoom());
       if (now && transport.sendAtExit(now.body)) pipeline.settleExternal(now, { kind: 'ok' });
       else if (now) kept.push(now);

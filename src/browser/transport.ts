@@ -44,6 +44,12 @@ export interface BrowserTransport extends Transport {
    */
   exitRoom(): number;
   /**
+   * True while the export in flight could not survive the page being left: its body is still
+   * being gzipped (no request yet), or it goes by plain fetch (past the keepalive budget),
+   * which the browser cancels. The exit path then takes its spans; this export does not post.
+   */
+  readonly unprotected: boolean;
+  /**
    * Hands a body to the browser at page exit, synchronously: true when it took it, false
    * when the body must be kept (stored) for the next page view.
    */
@@ -146,9 +152,20 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
   const gzipAtExit = () => keepaliveWorks && (sameOrigin || compression === 'gzip' ? gzipState() !== 'no' : gzipState() === 'ok');
   const canBeacon = typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function' && !Object.keys(headers).length;
 
+  // Exports that would not survive an exit now (see `unprotected`), and how many exits began.
+  let unprotected = 0;
+  let exits = 0;
+  const guarded = async <T>(p: () => Promise<T>): Promise<T> => {
+    unprotected++;
+    try {
+      return await p();
+    } finally {
+      unprotected--;
+    }
+  };
   /** One POST: keepalive while the budget allows (see `leaving`), else a plain fetch. */
   const post = async (body: string | GzipBody): Promise<SendOutcome> => {
-    if (size(body) > budgetLeft()) return plain.send(body);
+    if (size(body) > budgetLeft()) return guarded(() => plain.send(body));
     const restoresBefore = restores;
     const outcome = await keepalive.send(body);
     if (answeredBy(outcome)) {
@@ -170,10 +187,14 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
         restores++;
         pending.forEach((giveUp) => giveUp());
       }
+      if (v && !leaving) exits++;
       leaving = v;
     },
     get answered() {
       return preflightPassed;
+    },
+    get unprotected() {
+      return unprotected > 0;
     },
     async send(body) {
       // After gzip and plain JSON both failed on the network (offline, a CSP), plain only
@@ -183,7 +204,10 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
         offline = !answeredBy(outcome);
         return outcome;
       }
-      const gz = gzipState() !== 'no' ? await gzipAsync(body) : undefined;
+      const exitsBefore = exits;
+      const gz = gzipState() !== 'no' ? await guarded(() => gzipAsync(body)) : undefined;
+      // The page was left while this body was gzipped: the exit path took its spans.
+      if (exits !== exitsBefore) return { kind: 'ok' };
       if (!gz) return post(body);
       const outcome = await post(gz);
       if (t.leaving) return outcome;

@@ -65,6 +65,8 @@ export class ExportPipeline {
   private readonly maxBatchBytes: number;
   private readonly maxRetries: number;
   private inFlight: Promise<void> | undefined;
+  /** The batch of the export in flight. */
+  private current: Batch | undefined;
   /** Spans in the request in flight: neither queued nor settled yet. */
   private sending = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -280,11 +282,16 @@ export class ExportPipeline {
       return Promise.resolve();
     }
     this.sending = this.spansIn(batch);
+    this.current = batch;
     const p = withTimeout(this.opts.transport.send(batch.body), this.opts.exportTimeoutMillis ?? EXPORT_TIMEOUT_MS)
       .catch((): SendOutcome => ({ kind: 'retry' }))
       .then((outcome) => {
-        this.sending = 0;
-        this.settle(batch, outcome);
+        // Unless the exit path took it (takeInFlight): then its fate is theirs.
+        if (this.current === batch) {
+          this.sending = 0;
+          this.settle(batch, outcome);
+        }
+        this.current = undefined;
         this.inFlight = undefined;
         this.rearm();
       });
@@ -319,6 +326,17 @@ export class ExportPipeline {
       if ((!this.queue.size || this.holdsFresh()) && !this.retries.some((b) => b.notBefore <= now)) return;
       await this.exportNext();
     }
+  }
+
+  /**
+   * The batch of the export in flight, handed over to the caller (its outcome is then
+   * ignored): for a page being left while that export cannot survive it.
+   */
+  takeInFlight(): Batch | undefined {
+    const b = this.current;
+    this.current = undefined;
+    this.sending = 0;
+    return b;
   }
 
   /**
