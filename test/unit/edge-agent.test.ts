@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createAgent } from '../../src/edge/agent';
 import { parseEdgeOptions } from '../../src/edge/config';
 import { traceRequest } from '../../src/edge/httpServer';
-import { gzip } from '../../src/edge/transport';
+import { gzipText } from '../../src/core/gzip';
 import type { SendOutcome } from '../../src/core/transport';
 import { freePort } from '../support/edge';
 import { startHttpServer } from '../support/http';
@@ -22,7 +22,7 @@ const serve = (agent: ReturnType<typeof createAgent>, n: number) =>
 describe('edge agent export', () => {
   it('gzip round-trips', async () => {
     const text = JSON.stringify({ resourceSpans: [], note: 'é€😀'.repeat(100) });
-    expect(gunzipSync(Buffer.from(await gzip(text))).toString()).toBe(text);
+    expect(gunzipSync(Buffer.from(await gzipText(text))).toString()).toBe(text);
   });
 
   it('sends gzip by default and plain JSON with compression: none; both reach the strict receiver', async () => {
