@@ -17,3 +17,5 @@ export const AGENT_FILE = 'tracelet.agent.min.js';
 /** Chromium, Firefox and Safari give a page 64 KiB of keepalive/beacon body in flight. */
 export const KEEPALIVE_BUDGET = 64 * 1024;
 
+/** The names `instrumentations` takes: the agent's features (its option rules and the loader's share them). */
+export const INSTRUMENTATIONS = ['documentLoad', 'fetch', 'xhr', 'webVitals', 'errors', 'routeChanges'] as const;

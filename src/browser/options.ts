@@ -1,6 +1,7 @@
 import { ConfigError, isObject, parseCoreOptions, type CoreConfig, type CoreOptions } from '../core/config';
-import { escapeRegExp, toUrlRegExp, type UrlPattern } from '../core/urlMatch';
+import { ownUrls, toUrlRegExp, type UrlPattern } from '../core/urlMatch';
 import { redactUrl, safeRedactor } from '../core/redact';
+import { INSTRUMENTATIONS } from './constants';
 
 export interface BrowserOptions extends CoreOptions {
   /**
@@ -26,8 +27,7 @@ export interface BrowserOptions extends CoreOptions {
   maxSpansPerSecond?: number;
 }
 
-export type Instrumentation = 'documentLoad' | 'fetch' | 'xhr' | 'webVitals' | 'errors' | 'routeChanges';
-const INSTRUMENTATIONS: Instrumentation[] = ['documentLoad', 'fetch', 'xhr', 'webVitals', 'errors', 'routeChanges'];
+export type Instrumentation = (typeof INSTRUMENTATIONS)[number];
 
 export interface BrowserConfig extends CoreConfig {
   propagateTo: RegExp[];
@@ -78,7 +78,7 @@ export function parseBrowserOptions(input: unknown, base: string): BrowserConfig
     ...core,
     propagateTo: patterns(o, 'propagateTo'),
     // The agent's own exports are never traced: they would trace themselves forever.
-    ignoreUrls: [new RegExp('^' + escapeRegExp(core.endpoint) + '(?:[?#]|$)'), ...patterns(o, 'ignoreUrls')],
+    ignoreUrls: [ownUrls(core.endpoint), ...patterns(o, 'ignoreUrls')],
     maxSpansPerSecond: spanRate(o.maxSpansPerSecond),
   };
 }

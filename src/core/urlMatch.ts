@@ -25,6 +25,9 @@ export function toUrlRegExp(pattern: UrlPattern): RegExp {
   return new RegExp('^' + escapeRegExp(p) + (bareOrigin ? '(?:[/?#]|$)' : ''));
 }
 
+/** The endpoint itself, with or without a query or fragment, and nothing longer: an agent's own exports. */
+export const ownUrls = (endpoint: string): RegExp => new RegExp('^' + escapeRegExp(endpoint) + '(?:[?#]|$)');
+
 export function matchesAny(url: string, patterns: readonly RegExp[]): boolean {
   for (const re of patterns) {
     re.lastIndex = 0;

@@ -1,4 +1,5 @@
-import { escapeRegExp, toUrlRegExp } from '../../core/urlMatch';
+import { ownUrls, toUrlRegExp } from '../../core/urlMatch';
+import { INSTRUMENTATIONS } from '../constants';
 import type { BrowserOptions } from '../options';
 
 /** What the loader itself needs of the options, resolved. */
@@ -37,7 +38,7 @@ const RULES: Record<string, Rule> = {
   redactUrl: (v) => v === undefined || typeof v == 'function',
   headers: record(str),
   attributes: record((v) => scalar(v) || (Array.isArray(v) && v.every((x) => x == null || scalar(x)))),
-  instrumentations: record((v, k) => typeof v == 'boolean' && ['documentLoad', 'fetch', 'xhr', 'webVitals', 'errors', 'routeChanges'].includes(k)),
+  instrumentations: record((v, k) => typeof v == 'boolean' && (INSTRUMENTATIONS as readonly string[]).includes(k)),
 };
 
 /**
@@ -49,7 +50,7 @@ export function checkOptions(o: BrowserOptions): LoaderOptions | undefined {
     if (object(o) && Object.keys(RULES).every((k) => RULES[k]((o as unknown as Record<string, unknown>)[k]))) {
       const ep = new URL(o.endpoint, location.href).href;
       // The agent's own exports are never traced: they would trace themselves forever.
-      return { ep, pt: list(o.propagateTo), ig: [new RegExp('^' + escapeRegExp(ep) + '(?:[?#]|$)'), ...list(o.ignoreUrls)] };
+      return { ep, pt: list(o.propagateTo), ig: [ownUrls(ep), ...list(o.ignoreUrls)] };
     }
   } catch {
     // a pattern that is neither a string nor a RegExp
