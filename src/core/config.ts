@@ -39,7 +39,6 @@ export interface CoreConfig {
   scheduledDelayMillis: number;
 }
 
-
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 

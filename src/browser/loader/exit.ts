@@ -38,7 +38,7 @@ export function deliverAtExit(h: Hub, page: Ids | undefined): void {
   const url = o.redactUrl ? safeRedactor(o.redactUrl) : redactUrl;
   const t0 = performance.timeOrigin;
   const spans: object[] = [];
-  const span = (name: string, kind: number, s: number, e: number, ids: Partial<Ids>, a: Attrs, error?: string, events?: object[], spanId = hex(8)) => (
+  const span = (name: string, kind: number, s: number, e: number, ids: Partial<Ids>, a: Attrs, error?: string, events?: object[], spanId = hex(8)) => {
     spans.push({
       traceId: ids.t,
       spanId,
@@ -50,9 +50,9 @@ export function deliverAtExit(h: Hub, page: Ids | undefined): void {
       attributes: attributes(a),
       events,
       status: error && { code: 2, message: error },
-    }),
-    spanId
-  );
+    });
+    return spanId;
+  };
   // The page view's trace: the server span that served it, or one of its own.
   const pv = { t: page?.t ?? hex(16), p: page?.p };
   const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
@@ -60,7 +60,8 @@ export function deliverAtExit(h: Hub, page: Ids | undefined): void {
     if (nav.loadEventEnd && !h.sent.doc) {
       h.sent.doc = true;
       const a = { 'url.full': url(nav.name) };
-      span('documentFetch', 1, t0 + nav.fetchStart, t0 + nav.responseEnd, { t: pv.t, p: span('documentLoad', 1, t0 + nav.fetchStart, t0 + nav.loadEventEnd, pv, a) }, a);
+      const id = span('documentLoad', 1, t0 + nav.fetchStart, t0 + nav.loadEventEnd, pv, a);
+      span('documentFetch', 1, t0 + nav.fetchStart, t0 + nav.responseEnd, { t: pv.t, p: id }, a);
     }
     // [name, value, good, poor] (web.dev thresholds) of what can be read after the fact.
     for (const [name, v, good, poor] of [
@@ -68,8 +69,9 @@ export function deliverAtExit(h: Hub, page: Ids | undefined): void {
       ['FCP', performance.getEntriesByName('first-contentful-paint')[0]?.startTime, 1800, 3000],
       ['LCP', lcp, 2500, 4000],
     ] as [string, number, number, number][]) {
-      if (v && !h.sent.vitals.includes(name) && h.sent.vitals.push(name))
-        span(name, 1, t0, t0 + v, pv, { 'web_vital.name': name, 'web_vital.value': v, 'web_vital.rating': v > poor ? 'poor' : v > good ? 'needs-improvement' : 'good' });
+      if (!v || h.sent.vitals.includes(name)) continue;
+      h.sent.vitals.push(name);
+      span(name, 1, t0, t0 + v, pv, { 'web_vital.name': name, 'web_vital.value': v, 'web_vital.rating': v > poor ? 'poor' : v > good ? 'needs-improvement' : 'good' });
     }
   }
   for (const r of h.q) {
