@@ -1,10 +1,5 @@
 import { randomHex } from '../core/ids';
-
-/** A visit ends after this long without activity… */
-export const SESSION_IDLE_MS = 30 * 60 * 1000;
-/** …and lasts this long at most. */
-export const SESSION_MAX_MS = 4 * 60 * 60 * 1000;
-const KEY = 'tracelet.session';
+import { SESSION_IDLE_MS, SESSION_KEY as KEY, SESSION_MAX_MS } from './constants';
 /** Activity is written back at most this often: storage writes are synchronous. */
 const WRITE_EVERY_MS = 5000;
 

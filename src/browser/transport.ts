@@ -2,13 +2,12 @@ import { answeredBy, exportHeaders, fetchTransport, type SendOutcome, type Trans
 import { utf8Length } from '../core/otlp';
 import { gzipAsync, type GzipBody } from '../core/gzip';
 import { gzipSync } from '../core/gzipSync';
+import { KEEPALIVE_BUDGET } from './constants';
 
 // Captured when the bundle is evaluated, before the fetch instrumentation wraps it,
 // so exports are never traced and never carry a traceparent.
 const nativeFetch: typeof fetch | undefined = typeof fetch === 'function' ? fetch : undefined;
 
-/** Chromium, Firefox and Safari give a page 64 KiB of keepalive/beacon body in flight. */
-export const KEEPALIVE_BUDGET = 64 * 1024;
 /** How long a beacon is assumed to hold its share of the budget (its completion cannot be seen). */
 const BEACON_HOLD_MS = 3000;
 /** Chromium frees a keepalive fetch's share a little after its promise settles. */

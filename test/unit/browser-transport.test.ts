@@ -34,7 +34,8 @@ async function load(answer: Answer, endpoint = location.origin + '/v1/traces', {
     return a === 'cut' ? Promise.reject(new TypeError('Failed to fetch')) : Promise.resolve(new Response('{}', { status: a }));
   });
   vi.resetModules();
-  const { browserTransport, KEEPALIVE_BUDGET } = await import('../../src/browser/transport');
+  const { browserTransport } = await import('../../src/browser/transport');
+  const { KEEPALIVE_BUDGET } = await import('../../src/browser/constants');
   return { t: browserTransport(endpoint, {}, compression), calls, KEEPALIVE_BUDGET };
 }
 
