@@ -40,13 +40,13 @@ export function watchPageExit(pipeline: ExportPipeline, transport: BrowserTransp
   whenIdle(() => live && pipeline.requeueItems(store.take()));
   const stops = [
     onHidden((e) => {
-      if (e.type === 'pagehide') transport.leaving = true;
+      if (e.type === 'pagehide') transport.leave();
       beforeExit();
       exit();
     }),
     listen('pageshow', (e) => {
       if (!e.persisted) return;
-      transport.leaving = false;
+      transport.restored();
       pipeline.requeueItems(store.take());
     }),
     listen('storage', (e) => e.key === store.key && e.newValue && pipeline.requeueItems(store.take())),

@@ -23,19 +23,23 @@ const EXIT_RATIO = 0.3;
 
 export interface BrowserTransport extends Transport {
   /**
-   * Set from `pagehide` until a bfcache restore. Chromium rejects the promise of a
-   * keepalive fetch in flight when the page unloads (after pagehide) yet still delivers it
-   * when no CORS preflight is pending (same-origin, or a preflight already answered and
-   * cached): counting that as a failure would send the batch twice. One cut while its
-   * first preflight is pending may or may not arrive (it depends on how far the preflight
-   * got), so it is sent again, and `answered` keeps it to one span.
+   * True from `pagehide` until a bfcache restore (`leave()`, `restored()`). Chromium rejects
+   * the promise of a keepalive fetch in flight when the page unloads (after pagehide) yet
+   * still delivers it when no CORS preflight is pending (same-origin, or a preflight already
+   * answered and cached): counting that as a failure would send the batch twice. One cut
+   * while its first preflight is pending may or may not arrive (it depends on how far the
+   * preflight got), so it is sent again, and `spansPerExport` keeps it to one span.
    */
-  leaving: boolean;
+  readonly leaving: boolean;
+  /** The page is being left (`pagehide`). */
+  leave(): void;
+  /** The page came back from the bfcache: keepalive fetches left in flight are given up. */
+  restored(): void;
   /**
-   * False until the collector first answers a cross-origin page: until then each export
-   * carries one span, so an exit cannot leave the fate of more than one span unknown.
+   * 1 until the collector first answers a cross-origin page, so an exit cannot leave the
+   * fate of more than one span unknown; no limit after (the pipeline's `sendLimit`).
    */
-  readonly answered: boolean;
+  spansPerExport(): number;
   /**
    * Bytes of (uncompressed) body the browser would still take at exit, now. With gzip at
    * exit the budget counts compressed bytes, so this is an estimate from the compression
@@ -181,17 +185,18 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
     get leaving() {
       return leaving;
     },
-    set leaving(v) {
-      if (leaving && !v) {
+    leave() {
+      if (!leaving) exits++;
+      leaving = true;
+    },
+    restored() {
+      if (leaving) {
         restores++;
         pending.forEach((giveUp) => giveUp());
       }
-      if (v && !leaving) exits++;
-      leaving = v;
+      leaving = false;
     },
-    get answered() {
-      return preflightPassed;
-    },
+    spansPerExport: () => (preflightPassed ? Infinity : 1),
     get unprotected() {
       return unprotected > 0;
     },

@@ -93,9 +93,9 @@ describe('browserTransport while the page is visible', () => {
 
   it('cross-origin: a network error before any gzipped body was answered is tried plain; plain answered means CORS refused gzip', async () => {
     const { t, calls } = await load((c) => (c.gzip ? 'cut' : 200), 'https://collector.example/v1/traces');
-    expect(t.answered).toBe(false);
+    expect(t.spansPerExport()).toBe(1);
     expect(await t.send(json(1))).toEqual({ kind: 'ok' });
-    expect(t.answered).toBe(true);
+    expect(t.spansPerExport()).toBe(Infinity);
     await t.send(json(2));
     expect(calls.map((c) => c.gzip)).toEqual([true, false, false]);
   });
@@ -114,13 +114,13 @@ describe('browserTransport while the page is visible', () => {
 
   it('a keepalive send cut by the exit counts as delivered; a plain one (past the budget) does not', async () => {
     const { t, calls, KEEPALIVE_BUDGET } = await load('cut');
-    t.leaving = true;
+    t.leave();
     expect(await t.send(json(20))).toEqual({ kind: 'ok' });
     // Past the budget even compressed: a plain fetch, which the exit cancels.
     expect(await t.send(noise(KEEPALIVE_BUDGET * 2))).toMatchObject({ kind: 'retry', network: true });
     expect(calls.map((c) => c.keepalive)).toEqual([true, false]);
     // Before the exit, a network failure is always retried.
-    t.leaving = false;
+    t.restored();
     expect(await t.send('x')).toMatchObject({ kind: 'retry' });
   });
 });
@@ -238,8 +238,8 @@ describe('browserTransport compression setting', () => {
     const { t, KEEPALIVE_BUDGET } = await load('never', undefined, { compression: 'none' });
     const outcome = t.send('x'.repeat(1000));
     expect(t.exitRoom()).toBe(KEEPALIVE_BUDGET - 1000);
-    t.leaving = true;
-    t.leaving = false; // pageshow, persisted
+    t.leave();
+    t.restored(); // pageshow, persisted
     // Same origin: it was delivered as far as the page can tell, as when an exit cuts it.
     expect(await outcome).toEqual({ kind: 'ok' });
     vi.advanceTimersByTime(1001);
@@ -255,8 +255,8 @@ describe('browserTransport compression setting', () => {
   it('cross-origin before the collector ever answered, a send given up at a restore is retried', async () => {
     const { t } = await load('never', 'https://collector.example/v1/traces', { compression: 'none' });
     const outcome = t.send('x');
-    t.leaving = true;
-    t.leaving = false;
+    t.leave();
+    t.restored();
     expect(await outcome).toMatchObject({ kind: 'retry', network: true });
   });
 });

@@ -145,8 +145,7 @@ export function startAgent(h: Hub, extras: StartExtras = {}): Agent {
     maxExportBatchSize: config.maxExportBatchSize,
     scheduledDelayMillis: config.scheduledDelayMillis,
     redactUrl: config.redactUrl,
-    // One span per export until a cross-origin collector first answers (see BrowserTransport).
-    sendLimit: () => (transport.answered ? Infinity : 1),
+    sendLimit: transport.spansPerExport,
   });
   if (h.n) pipeline.drops.add('queue_full', h.n);
   // Registered by hand: WebTracerProvider.register() bundles the stock propagators. The
