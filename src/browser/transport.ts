@@ -12,6 +12,12 @@ const nativeFetch: typeof fetch | undefined = typeof fetch === 'function' ? fetc
 const BEACON_HOLD_MS = 3000;
 /** Chromium frees a keepalive fetch's share a little after its promise settles. */
 const SETTLED_HOLD_MS = 1000;
+/**
+ * How long a keepalive fetch's network error waits for `pagehide` before it is believed:
+ * Chromium rejects one in flight when a navigation commits, a task before `pagehide`, and
+ * still delivers it. Believed at once, the batch was retried at exit: sent twice.
+ */
+const LEAVE_GRACE_MS = 1000;
 /** Where what a collector made of gzip is remembered (`ok|no <ms>`), and for how long: it may be reconfigured. */
 const GZIP_KEY = 'tracelet.gzip:';
 const GZIP_MEMORY_MS = 24 * 60 * 60 * 1000;
@@ -177,6 +183,7 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
       if (typeof body !== 'string') gzipPassed = true;
       return outcome;
     }
+    if (!leaving && restores === restoresBefore) await new Promise((r) => setTimeout(r, LEAVE_GRACE_MS));
     // Given up at a bfcache restore, it was in flight when the page was left: the same case.
     return (t.leaving || restores !== restoresBefore) && (typeof body === 'string' ? preflightPassed : gzipPassed) ? { kind: 'ok' } : outcome;
   };

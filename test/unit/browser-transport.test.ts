@@ -252,6 +252,25 @@ describe('browserTransport compression setting', () => {
     expect(settled).toBe(false);
   });
 
+  it('a keepalive fetch rejected a moment before pagehide (Chromium, at a navigation commit) counts as delivered', async () => {
+    vi.useFakeTimers();
+    const { t } = await load('cut', undefined, { compression: 'none' });
+    const outcome = t.send('x');
+    let settled = false;
+    void outcome.then(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(5);
+    // Not believed yet: the page may be about to go.
+    expect(settled).toBe(false);
+    t.leave();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await outcome).toEqual({ kind: 'ok' });
+    // A page that stays: the network error is believed a moment later, and retried.
+    t.restored();
+    const staying = t.send('y');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await staying).toMatchObject({ kind: 'retry', network: true });
+  });
+
   it('cross-origin before the collector ever answered, a send given up at a restore is retried', async () => {
     const { t } = await load('never', 'https://collector.example/v1/traces', { compression: 'none' });
     const outcome = t.send('x');
