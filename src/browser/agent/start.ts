@@ -84,6 +84,9 @@ const FEATURES: Record<keyof BrowserConfig['instrumentations'], (f: FeatureConte
   routeChanges: (f) => (f.adopt.route = adoptRouteChanges(f.tracer, () => f.pageContext.leavePage())),
 };
 
+/** Features that start a task after the agent, one task each (see startAgent). */
+const DEFERRED: (keyof typeof FEATURES)[] = ['documentLoad', 'webVitals'];
+
 /** fetch and XHR share one adopter (and its one Resource Timing observer). */
 function requests(f: FeatureContext, kind: RequestRecord['k']) {
   let r = (f as { requests?: ReturnType<typeof adoptRequests> }).requests;
@@ -185,12 +188,30 @@ export function startAgent(h: Hub, extras: StartExtras = {}): Agent {
     settle: [],
     drain: [],
   };
-  for (const name of Object.keys(FEATURES) as (keyof typeof FEATURES)[]) if (config.instrumentations[name]) FEATURES[name](f);
-  for (const i of f.otel) {
-    i.setTracerProvider(provider);
-    i.enable();
-    f.stops.push(() => i.disable());
+  const startFeature = (name: keyof typeof FEATURES) => {
+    FEATURES[name](f);
+    for (const i of f.otel.splice(0)) {
+      i.setTracerProvider(provider);
+      i.enable();
+      f.stops.push(() => i.disable());
+    }
+  };
+  // The features that read the browser's buffered entries start a task later each, so the
+  // agent's start is not one long task; an exit or a flush before then starts them at once.
+  const later: (() => void)[] = [];
+  for (const name of Object.keys(FEATURES) as (keyof typeof FEATURES)[]) {
+    if (!config.instrumentations[name]) continue;
+    if (DEFERRED.includes(name)) later.push(() => startFeature(name));
+    else startFeature(name);
   }
+  const startLater = () => later.splice(0).forEach((start) => start());
+  const next = () => {
+    later.shift()?.();
+    if (later.length) setTimeout(next);
+  };
+  setTimeout(next);
+  f.settle.unshift(startLater);
+  f.stops.push(() => void later.splice(0));
 
   // From now on the loader's wrappers run under the active span, and hand records here.
   h.parent = () => {
@@ -213,7 +234,7 @@ export function startAgent(h: Hub, extras: StartExtras = {}): Agent {
   const agent: Agent = {
     tracer,
     // Requests whose body is still being read get a moment to end at their responseEnd.
-    flush: () => Promise.all(f.drain.map((d) => d(FLUSH_WAIT_MS))).then(() => pipeline.flush()),
+    flush: () => (startLater(), Promise.all(f.drain.map((d) => d(FLUSH_WAIT_MS))).then(() => pipeline.flush())),
     stats: () => ({ ...pipeline.stats(), errorsSuppressed }),
     enabled: true,
     async shutdown() {
