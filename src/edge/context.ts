@@ -51,8 +51,42 @@ export const edgeContext = new AsyncLocalStorageContextManager();
 /** The agent whose event owns a context: the fetch wrapper asks it for CLIENT spans. */
 const AGENT = createContextKey('tracelet.edge.agent');
 
+const DELETED = Symbol('deleted');
+
+/**
+ * An immutable context as a chain of one-value links over a base context: `setValue` adds a
+ * link instead of copying every entry into a new Map, as @opentelemetry/api's BaseContext
+ * does. Each request sets three or four values (agent, span, client span); reads walk the
+ * few links, nearest first.
+ */
+class ChainContext implements Context {
+  constructor(
+    private readonly parent: Context,
+    private readonly key: symbol,
+    private readonly value: unknown,
+  ) {}
+
+  getValue(key: symbol): unknown {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    let c: Context = this;
+    while (c instanceof ChainContext) {
+      if (c.key === key) return c.value === DELETED ? undefined : c.value;
+      c = c.parent;
+    }
+    return c.getValue(key);
+  }
+
+  setValue(key: symbol, value: unknown): Context {
+    return new ChainContext(this, key, value);
+  }
+
+  deleteValue(key: symbol): Context {
+    return new ChainContext(this, key, DELETED);
+  }
+}
+
 export function withAgent(ctx: Context, agent: EdgeAgent): Context {
-  return ctx.setValue(AGENT, agent);
+  return new ChainContext(ctx, AGENT, agent);
 }
 
 const roots = new WeakMap<EdgeAgent, Context>();
