@@ -40,8 +40,8 @@ export function traceFetch(doFetch: FetchLike, like?: unknown): FetchLike {
     // (A URL object is read once, into the string fetch would read from it.)
     if (args.length === 1 && (typeof args[0] === 'string' || args[0] instanceof URL)) {
       const href = String(args[0]);
-      const url = plainHttpUrl(href);
-      if (url) return clientCall(agent, ctx, call, thisArg, url, href);
+      const target = targetOf(href);
+      if (target?.plain) return clientCall(agent, ctx, call, thisArg, 'GET', target, href);
     }
     // The body init gave, seen as the constructor reads it (a getter runs once, as in fetch).
     let body: unknown;
@@ -55,7 +55,7 @@ export function traceFetch(doFetch: FetchLike, like?: unknown): FetchLike {
     } catch {
       return call.apply(self, args);
     }
-    return clientCall(agent, ctx, call, thisArg, request, request, body);
+    return clientCall(agent, ctx, call, thisArg, request.method, targetOf(request.url), request, body);
   };
   const model = typeof like === 'function' ? (like as AnyFetch) : undefined;
   // A runtime's fetch is a plain function (Deno: with a prototype) or a method (workerd: none).
@@ -75,42 +75,69 @@ export function traceFetch(doFetch: FetchLike, like?: unknown): FetchLike {
   return traced as unknown as FetchLike;
 }
 
-/** An absolute http(s) URL without credentials (which fetch refuses), or undefined. */
-function plainHttpUrl(input: string): URL | undefined {
-  try {
-    const url = new URL(input);
-    const scheme = url.protocol;
-    return (scheme === 'http:' || scheme === 'https:') && !url.username && !url.password ? url : undefined;
-  } catch {
-    return undefined;
-  }
+/** What a CLIENT span records of a URL; `plain`: an absolute http(s) URL without credentials (which fetch refuses). */
+interface Target {
+  full: string;
+  address: string;
+  port: number;
+  plain: boolean;
 }
 
 /**
- * The CLIENT span around one call. `target` is what was read from the call: the Request we
- * built from it, or for `fetch(url)` alone the URL; `input` goes to the runtime's fetch with
- * the trace headers added.
+ * Targets by URL, remembered: a Worker or server calls the same few URLs again and again,
+ * and parsing and redacting each one was a measurable part of every traced call. Bounded
+ * in entries and in URL length; null for a URL that does not parse.
+ */
+const targets = new Map<string, Target | null>();
+const TARGETS_REMEMBERED = 256;
+const TARGET_URL_MAX = 2048;
+
+function targetOf(href: string): Target | undefined {
+  let t = targets.get(href);
+  if (t === undefined) {
+    try {
+      const url = new URL(href);
+      const scheme = url.protocol;
+      t = {
+        // The browser's rule: user info and secret-looking query values (signatures too) hidden.
+        full: redactUrl(url.href),
+        address: url.hostname,
+        port: url.port ? Number(url.port) : scheme === 'https:' ? 443 : 80,
+        plain: (scheme === 'http:' || scheme === 'https:') && !url.username && !url.password,
+      };
+    } catch {
+      t = null;
+    }
+    if (href.length <= TARGET_URL_MAX) {
+      if (targets.size >= TARGETS_REMEMBERED) targets.clear();
+      targets.set(href, t);
+    }
+  }
+  return t ?? undefined;
+}
+
+/**
+ * The CLIENT span around one call. `target` is what was read from the call's URL: the
+ * Request's we built from it, or for `fetch(url)` alone the URL's; `input` goes to the
+ * runtime's fetch with the trace headers added.
  */
 function clientCall(
   agent: EdgeAgent,
   ctx: Context,
   doFetch: AnyFetch,
   thisArg: unknown,
-  target: Request | URL,
+  requestMethod: string,
+  target: Target | undefined,
   input: Request | string,
   body?: unknown,
 ): Promise<Response> {
-  const request = target instanceof Request ? target : undefined;
+  const request = input instanceof Request ? input : undefined;
   const attrs: Record<string, string | number> = {};
-  const method = methodAttributes(request ? request.method : 'GET', attrs);
-  try {
-    const url = request ? new URL(request.url) : (target as URL);
-    // The browser's rule: user info and secret-looking query values (signatures too) hidden.
-    attrs['url.full'] = redactUrl(url.href);
-    attrs['server.address'] = url.hostname;
-    attrs['server.port'] = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  } catch {
-    // Not expected: a Request's URL is absolute.
+  const method = methodAttributes(requestMethod, attrs);
+  if (target) {
+    attrs['url.full'] = target.full;
+    attrs['server.address'] = target.address;
+    attrs['server.port'] = target.port;
   }
   // Set after the start, as for SERVER spans (httpServer.ts): the SDK copies start attributes twice.
   const span = agent.tracer.startSpan(method, CLIENT, ctx);
