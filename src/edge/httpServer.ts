@@ -58,21 +58,20 @@ export function traceRequest(
   // more for the sampler (ours never reads them) and the edge has no onStart hooks to see them.
   const span = agent.tracer.startSpan(route ? method + ' ' + route : method, SERVER, parent);
   span.setAttributes(attrs as Attributes);
-  const served = runInSpan(span, parent, handler, (res) => {
+  const timing = agent.config.serverTiming;
+  // The Server-Timing entry is added as the span ends, not in a `.then` of its own: one promise less per request.
+  return runInSpan(span, parent, handler, (res) => {
     span.setAttribute('http.response.status_code', res.status);
     if (res.status >= 500) {
       span.setStatus({ code: SpanStatusCode.ERROR });
       span.setAttribute('error.type', String(res.status));
     }
-  });
-  if (!agent.config.serverTiming.length) return served;
-  return served.then((res) => {
-    if (!(res instanceof Response)) return res;
+    if (!timing.length || !(res instanceof Response)) return;
     const sc = span.spanContext();
     try {
-      return withServerTiming(res, serverTimingEntries(agent.config.serverTiming, sc.traceId, sc.spanId, outgoingFlags(sc)));
+      return withServerTiming(res, serverTimingEntries(timing, sc.traceId, sc.spanId, outgoingFlags(sc)));
     } catch {
-      return res; // a body already used cannot be copied: the response matters more than the header
+      return; // a body already used cannot be copied: the response matters more than the header
     }
   });
 }

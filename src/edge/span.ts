@@ -15,7 +15,7 @@ export function recordError(span: Span, err: unknown): void {
  * Runs `fn` with `span` active (a child of `parent`) and ends the span when `fn` settles.
  * An exception is recorded and rethrown untouched; `onResult` reads the result first.
  */
-export function runInSpan<T>(span: Span, parent: Context, fn: () => T | Promise<T>, onResult?: (result: T) => void): Promise<T> {
+export function runInSpan<T>(span: Span, parent: Context, fn: () => T | Promise<T>, onResult?: (result: T) => T | void): Promise<T> {
   let work: T | Promise<T>;
   try {
     work = edgeContext.with(trace.setSpan(parent, span), fn);
@@ -25,8 +25,11 @@ export function runInSpan<T>(span: Span, parent: Context, fn: () => T | Promise<
   return endSpanWith(span, work, onResult);
 }
 
-/** Ends `span` when `work` (already started in the span's context) settles; see runInSpan. */
-export async function endSpanWith<T>(span: Span, work: T | Promise<T>, onResult?: (result: T) => void): Promise<T> {
+/**
+ * Ends `span` when `work` (already started in the span's context) settles; see runInSpan.
+ * What `onResult` returns, unless undefined, replaces the result.
+ */
+export async function endSpanWith<T>(span: Span, work: T | Promise<T>, onResult?: (result: T) => T | void): Promise<T> {
   let result: T;
   try {
     result = await work;
@@ -39,7 +42,8 @@ export async function endSpanWith<T>(span: Span, work: T | Promise<T>, onResult?
     throw err;
   }
   try {
-    onResult?.(result);
+    const replaced = onResult?.(result);
+    if (replaced !== undefined) result = replaced;
   } catch {
     // Reading a strange result must never fail the user's call.
   }
