@@ -21,6 +21,15 @@ export type { AgentOptions, EdgeAgent };
 let registered = false;
 
 /**
+ * Largest export body on the edge. The browser's 60 KiB is the keepalive and beacon limit,
+ * which no server runtime has: under load Deno sent a batch every ~120 spans, with a fetch and
+ * a gzip stream each. With this, batches fill to maxExportBatchSize (512 typical spans are
+ * ~250 KB of JSON), a quarter of the export requests; a collector that refuses one as too
+ * large (413) gets it split in halves.
+ */
+export const EDGE_MAX_BATCH_BYTES = 1024 * 1024;
+
+/**
  * Makes `trace.getTracer()`, `context.active()` and `propagation` of @opentelemetry/api work
  * inside handlers. First agent wins; a provider someone else registered is left alone.
  */
@@ -63,6 +72,7 @@ export function createAgent(config: EdgeConfig, runtime: Attributes, { transport
     maxQueueSize: config.maxQueueSize,
     maxExportBatchSize: config.maxExportBatchSize,
     scheduledDelayMillis: config.scheduledDelayMillis,
+    maxBatchBytes: EDGE_MAX_BATCH_BYTES,
   });
   const provider = new BasicTracerProvider({
     sampler: new ParentOrRootSampler(rootDecision(config, pipeline, timers), { randomTraceIdFlag: config.randomTraceIdFlag }),
