@@ -1,12 +1,16 @@
 import { ConfigError, isObject } from '../../core/config';
 import { startAgent, type EdgeAgent } from '../agent';
 import { optionalBoolean } from '../config';
+import { useGzip } from '../transport';
+import { denoGzip } from './gzip';
 import type { DenoNamespace, DenoOptions, DenoServer, ServeHandler } from './types';
 import { wrapServeHandler } from './wrapServeHandler';
 
 export type { DenoOptions, DenoServer, ServeHandler, ServeHandlerInfo } from './types';
 
 const deno = (globalThis as { Deno?: DenoNamespace }).Deno;
+
+if (deno) useGzip(denoGzip);
 
 /**
  * True when Deno's built-in OpenTelemetry runs (`OTEL_DENO=true`): it registers its own
