@@ -5,6 +5,7 @@ import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 import pkg from './package.json' with { type: 'json' };
 import edge from './rollup.edge.mjs';
+import { standIns } from './rollup.standins.mjs';
 
 const ts = () => typescript({ tsconfig: './tsconfig.build.json' });
 const compress = { passes: 3, pure_getters: true, unsafe_arrows: true, unsafe_methods: true };
@@ -18,30 +19,7 @@ const minifyClosed = () =>
   terser({ ecma: 2020, module: false, compress, mangle: { properties: { regex: /^_[a-zA-Z]/ } }, format: { comments: false } });
 // The npm entries leave dependencies to the app's bundler, so @opentelemetry/api is shared.
 const external = (id) => Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies }).some((d) => id === d || id.startsWith(d + '/')) || id.startsWith('node:');
-/*
- * Stand-ins in the script-tag builds for SDK and API parts a page never runs
- * (src/browser/lib/standIns/, each says why): [import as written, importer's package, stand-in].
- */
-const STAND_INS = [
-  ['@opentelemetry/api-logs', '', 'noLogs'],
-  ['./TracerMetrics', '/@opentelemetry/sdk-trace/', 'noSpanMetrics'],
-  ['./inspect', '/@opentelemetry/sdk-trace/', 'noInspect'],
-  ['./metrics/NoopMeter', '/@opentelemetry/api/', 'noMeter'],
-  ['./NoopMeter', '/@opentelemetry/api/', 'noMeter'],
-  ['@opentelemetry/resources', '', 'noResources'],
-  ['./shimmer', '/@opentelemetry/instrumentation/', 'noShimmer'],
-  ['./sampler/ParentBasedSampler', '/sdk-trace/build/esm/TracerProvider', 'sdkDefaults'],
-  ['./sampler/AlwaysOnSampler', '/sdk-trace/build/esm/TracerProvider', 'sdkDefaults'],
-  ['./platform', '/sdk-trace/build/esm/TracerProvider', 'sdkDefaults'],
-];
-const standIns = {
-  name: 'stand-ins',
-  resolveId(id, importer = '') {
-    const hit = STAND_INS.find(([spec, from]) => id === spec && importer.includes(from));
-    return hit ? new URL(`./src/browser/lib/standIns/${hit[2]}.ts`, import.meta.url).pathname : null;
-  },
-};
-const browser = () => [standIns, resolve({ browser: true }), commonjs(), ts()];
+const browser = () => [standIns(), resolve({ browser: true }), commonjs(), ts()];
 
 export default [
   // <script> tag, stage one: the loader (about a kilobyte). It sets the global `Tracelet` itself.

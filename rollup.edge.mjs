@@ -3,6 +3,7 @@ import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
+import { standIns } from './rollup.standins.mjs';
 
 /*
  * tracelet/cloudflare and tracelet/deno: one self-contained ES module each, so they load
@@ -25,7 +26,8 @@ export default Object.entries(entries).flatMap(([name, input]) => [
       plugins: [terser({ ecma: 2020, module: true, compress: { passes: 2 }, format: { comments: false } })],
     },
     external,
-    plugins: [resolve({ browser: true, preferBuiltins: false }), commonjs(), typescript({ tsconfig: './tsconfig.build.json' })],
+    // The SDK counts every span into a meter tracelet never gives it: no-op work per span.
+    plugins: [standIns(['noSpanMetrics', 'noMeter']), resolve({ browser: true, preferBuiltins: false }), commonjs(), typescript({ tsconfig: './tsconfig.build.json' })],
   },
   {
     input,
