@@ -5,6 +5,7 @@ import { MAX_STRING_LENGTH } from '../core/otlp';
 import { ExportPipeline } from '../core/pipeline';
 import { PipelineSpanProcessor } from '../core/processor';
 import { FormatsPropagator } from '../core/formats';
+import { logsEndpoint } from '../core/otlpLogs';
 import { resourceAttributes } from '../core/resource';
 import { RateLimiter, rateLimitedRoot } from '../core/rateLimit';
 import { ParentOrRootSampler, traceIdRatio } from '../core/sampler';
@@ -61,14 +62,14 @@ function rootDecision(config: EdgeConfig, pipeline: ExportPipeline, timers: bool
   });
 }
 
-export function createAgent(config: EdgeConfig, runtime: Attributes, { transport, logsTransport, timers = true }: AgentOptions = {}): EdgeAgent {
+export function createAgent(config: EdgeConfig, runtime: Attributes, { transport, logsTransport, timers = true, gzip }: AgentOptions = {}): EdgeAgent {
   const resource = resourceAttributes(config, runtime);
+  const transportTo = (endpoint: string) =>
+    edgeTransport({ endpoint, headers: config.headers, timeoutMs: config.exportTimeoutMillis, compression: config.compression, gzip });
   const pipeline = new ExportPipeline({
     timers,
     resource,
-    transport:
-      transport ??
-      edgeTransport({ endpoint: config.endpoint, headers: config.headers, timeoutMs: config.exportTimeoutMillis, compression: config.compression }),
+    transport: transport ?? transportTo(config.endpoint),
     maxQueueSize: config.maxQueueSize,
     maxExportBatchSize: config.maxExportBatchSize,
     scheduledDelayMillis: config.scheduledDelayMillis,
@@ -82,7 +83,7 @@ export function createAgent(config: EdgeConfig, runtime: Attributes, { transport
   });
   registerGlobals(provider, config);
   installFetch();
-  const logs = config.logs ? new LogExporter(config, resource, timers, logsTransport) : undefined;
+  const logs = config.logs ? new LogExporter(config, resource, timers, logsTransport ?? transportTo(logsEndpoint(config.endpoint))) : undefined;
   if (logs) installConsole();
   // Logs go out with the spans: one flush sends both.
   const flushLogs = () => logs?.flush() ?? Promise.resolve();

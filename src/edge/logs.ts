@@ -1,10 +1,9 @@
 import { trace } from '@opentelemetry/api';
 import { encodeResource } from '../core/otlp';
-import { encodeLogRecord, encodeLogs, formatMessage, logsEndpoint, type ConsoleLevel } from '../core/otlpLogs';
+import { encodeLogRecord, encodeLogs, formatMessage, type ConsoleLevel } from '../core/otlpLogs';
 import type { Transport } from '../core/transport';
 import type { EdgeConfig } from './config';
 import { agentOf, edgeContext } from './context';
-import { edgeTransport } from './transport';
 import type { Attributes } from '@opentelemetry/api';
 
 /*
@@ -23,18 +22,14 @@ export class LogExporter {
   dropped = 0;
   exported = 0;
   private readonly resource: string;
-  private readonly transport: Transport;
 
   constructor(
     private readonly config: EdgeConfig,
     resource: Attributes,
     private readonly timers: boolean,
-    transport?: Transport,
+    private readonly transport: Transport,
   ) {
     this.resource = encodeResource(resource);
-    this.transport =
-      transport ??
-      edgeTransport({ endpoint: logsEndpoint(config.endpoint), headers: config.headers, timeoutMs: config.exportTimeoutMillis, compression: config.compression });
   }
 
   add(level: ConsoleLevel, args: unknown[]): void {

@@ -12,21 +12,16 @@ export function rawFetch(input: RequestInfo | URL, init?: RequestInit): Promise<
   return nativeFetch(input, init);
 }
 
-/** Gzips an export body; the runtime adapter may bring a cheaper one than CompressionStream. */
+/** Gzips an export body; a runtime adapter may bring a cheaper one than CompressionStream. */
 export type Gzip = (text: string) => Promise<GzipBody>;
-
-let gzip: Gzip = gzipText;
-
-/** Replaces CompressionStream for every export from now on (Deno: node:zlib at a faster level). */
-export function useGzip(fn: Gzip): void {
-  gzip = fn;
-}
 
 export interface EdgeTransportOptions {
   endpoint: string;
   headers: Record<string, string>;
   timeoutMs: number;
   compression: 'gzip' | 'none';
+  /** Default: CompressionStream. */
+  gzip?: Gzip;
 }
 
 /**
@@ -38,6 +33,7 @@ export interface EdgeTransportOptions {
 export function edgeTransport(opts: EdgeTransportOptions): Transport {
   // A runtime without CompressionStream sends plain JSON rather than nothing.
   const gzipped = opts.compression === 'gzip' && typeof CompressionStream === 'function';
+  const gzip = opts.gzip ?? gzipText;
   const send: typeof fetch = async (input, init) => {
     const body = gzipped && typeof init?.body === 'string' ? await gzip(init.body) : init?.body;
     return rawFetch(input, { ...init, body, signal: AbortSignal.timeout(opts.timeoutMs) });

@@ -3,6 +3,7 @@ import type { ConsoleLevel } from '../core/otlpLogs';
 import type { Stats } from '../core/stats';
 import type { Transport } from '../core/transport';
 import type { EdgeConfig } from './config';
+import type { Gzip } from './transport';
 
 /** One tracer provider and export pipeline, shared by every request its handler serves. */
 export interface EdgeAgent {
@@ -30,4 +31,6 @@ export interface AgentOptions {
   logsTransport?: Transport;
   /** False on Workers: exports only from `flush()` inside `waitUntil`, never from a timer. Default true. */
   timers?: boolean;
+  /** The runtime's cheaper gzip for exports (Deno: node:zlib); default CompressionStream. */
+  gzip?: Gzip;
 }

@@ -1,7 +1,6 @@
 import { ConfigError, isObject } from '../../core/config';
 import { startAgent, type EdgeAgent } from '../agent';
 import { optionalBoolean } from '../config';
-import { useGzip } from '../transport';
 import { denoGzip } from './gzip';
 import type { DenoNamespace, DenoOptions, DenoServer, ServeHandler } from './types';
 import { wrapServeHandler } from './wrapServeHandler';
@@ -9,8 +8,6 @@ import { wrapServeHandler } from './wrapServeHandler';
 export type { DenoOptions, DenoServer, ServeHandler, ServeHandlerInfo } from './types';
 
 const deno = (globalThis as { Deno?: DenoNamespace }).Deno;
-
-if (deno) useGzip(denoGzip);
 
 /**
  * True when Deno's built-in OpenTelemetry runs (`OTEL_DENO=true`): it registers its own
@@ -67,7 +64,7 @@ function start(config: DenoOptions): EdgeAgent | undefined {
     console.error((e as ConfigError).message);
     return undefined;
   }
-  const agent = startAgent(config, { 'process.runtime.name': 'deno', 'process.runtime.version': deno?.version?.deno ?? '' });
+  const agent = startAgent(config, { 'process.runtime.name': 'deno', 'process.runtime.version': deno?.version?.deno ?? '' }, { gzip: denoGzip });
   if (!agent) return undefined;
   agents.add(agent);
   if (signals) handleSignals();
