@@ -11,6 +11,14 @@ const ts = () => typescript({ tsconfig: './tsconfig.build.json' });
 const compress = { passes: 3, pure_getters: true, unsafe_arrows: true, unsafe_methods: true };
 const minify = (module) => terser({ ecma: 2020, module, compress, format: { comments: false } });
 /*
+ * V8's explicit compile hint (v8.dev/blog/explicit-compile-hints, Chromium 136+): with this
+ * magic comment first in the file, every function is compiled on the streaming thread while
+ * the script downloads, not lazily on the main thread at its first call. For the loader that
+ * was about 40% of its script time before the load event (21 lazy compiles).
+ */
+const COMPILE_HINT = '//# allFunctionsCalledOnLoad';
+const minifyHinted = () => terser({ ecma: 2020, module: false, compress, format: { comments: /^# allFunctionsCalledOnLoad$/ } });
+/*
  * The zoneless script tag is one closed bundle, so the `_private` fields of the OTel classes
  * inside it can take short names (about 800 B gzip). Not the Zone build: an app's own zone.js
  * may be the one ZoneContextManager talks to, and it keeps its names.
@@ -25,7 +33,7 @@ export default [
   // <script> tag, stage one: the loader (about a kilobyte). It sets the global `Tracelet` itself.
   {
     input: 'src/script.ts',
-    output: { file: 'dist/tracelet.min.js', format: 'iife', sourcemap: true, plugins: [minify(false)] },
+    output: { file: 'dist/tracelet.min.js', format: 'iife', sourcemap: true, banner: COMPILE_HINT, plugins: [minifyHinted()] },
     plugins: browser(),
   },
   // Stage two: the agent, added by the loader when the page is idle.

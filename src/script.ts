@@ -1,6 +1,6 @@
 import { boot, getAgent, initWith, onReady, type Tracelet } from './browser/loader/api';
 import type { BrowserOptions } from './browser/options';
-import { agentSrc, scriptAgentLoader } from './browser/loader/index';
+import { scriptAgentLoader } from './browser/loader/index';
 import { optionsFromScriptTag } from './browser/scriptTag';
 
 /*
@@ -13,7 +13,7 @@ const script = document.currentScript as HTMLScriptElement | null;
 const fromTag = optionsFromScriptTag(script);
 let api = w.Tracelet as { init(o: BrowserOptions): Tracelet } | undefined;
 if (!api) {
-  const load = scriptAgentLoader(agentSrc(script), script?.nonce);
+  const load = scriptAgentLoader(script);
   const own = { init: (o: BrowserOptions) => initWith(o, load), onReady, getAgent, __boot: boot };
   api = w.Tracelet = own;
 }

@@ -38,5 +38,6 @@ export function matchesAny(url: string, patterns: readonly RegExp[]): boolean {
 
 /** Parses `data-propagate-to="https://a.example, https://b.example/api/"`. */
 export function splitList(value: string | null | undefined): string[] {
-  return (value ?? '').split(/[\s,]+/).filter(Boolean);
+  // No RegExp for an absent list: a RegExp's first use in a page compiles it (see loader/options).
+  return value ? value.split(/[\s,]+/).filter(Boolean) : [];
 }

@@ -1,16 +1,18 @@
 /*
  * Ids for the loader: small before fast (core/ids.ts is the agent's fast one). Bytes come from
- * the platform's CSPRNG 4 KiB at a time, not one getRandomValues call per id.
+ * the platform's CSPRNG 4 KiB at a time, not one getRandomValues call per id. Nothing here
+ * runs until the first id is needed: each Web API's first use in a page costs about a
+ * millisecond (its bindings are made then), and before the load event that is the page's.
  */
-const pool = new Uint8Array(4096);
-let used = pool.length;
+let pool: Uint8Array<ArrayBuffer> | undefined;
+let used = 0;
 
 /** `n` random bytes as lowercase hex. */
 export const hex = (n: number): string => {
   let s = '';
   while (n--) {
-    if (used == pool.length) {
-      crypto.getRandomValues(pool);
+    if (!pool || used == pool.length) {
+      crypto.getRandomValues((pool ??= new Uint8Array(4096)));
       used = 0;
     }
     s += (pool[used++] | 256).toString(16).slice(1);
@@ -18,6 +20,5 @@ export const hex = (n: number): string => {
   return s;
 };
 
-const origin = performance.timeOrigin;
 /** Unix epoch ms with sub-millisecond precision, on the clock Resource Timing uses. */
-export const now = (): number => origin + performance.now();
+export const now = (): number => performance.timeOrigin + performance.now();

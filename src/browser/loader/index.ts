@@ -36,10 +36,17 @@ export function startLoader(o: BrowserOptions, loadAgent: (h: Hub) => void): Hub
   // page costs milliseconds in Chromium, and the navigation entry is there until the end.
   const session = once(() => loadSession(o.sampleRate ?? 1));
   const page = once(pageIds);
+  const pageView = once(() => hex(8));
   let routed = false;
   const h: Hub = {
     o,
-    ...checked,
+    ep: checked.ep,
+    get pt() {
+      return checked.pt;
+    },
+    get ig() {
+      return checked.ig;
+    },
     on: true,
     q: [],
     n: 0,
@@ -49,7 +56,9 @@ export function startLoader(o: BrowserOptions, loadAgent: (h: Hub) => void): Hub
     get smp() {
       return session().sampled;
     },
-    pv: hex(8),
+    get pv() {
+      return pageView();
+    },
     // The page's server span, until the first route change.
     get pg() {
       return routed ? undefined : page();
@@ -79,8 +88,11 @@ export function agentSrc(script: HTMLScriptElement | null): string {
   return script?.dataset.agentSrc || (script?.src ?? '').replace(/[^/?#]*(?:[?#].*)?$/, AGENT_FILE);
 }
 
-/** For the script tag: the agent comes as a script beside the loader, with the loader's nonce. */
+/**
+ * For the script tag: the agent comes as a script beside the loader, with the loader's nonce.
+ * Its URL is worked out when it is needed, after the load event, not while the page loads.
+ */
 export const scriptAgentLoader =
-  (src: string, nonce?: string): AgentLoader =>
+  (script: HTMLScriptElement | null): AgentLoader =>
   () =>
-    addScript(src, nonce);
+    addScript(agentSrc(script), script?.nonce);

@@ -6,7 +6,7 @@ import type { BrowserOptions } from '../options';
 export interface LoaderOptions {
   /** The endpoint, resolved. */
   ep: string;
-  /** `propagateTo`; `ignoreUrls` with the endpoint. */
+  /** `propagateTo`; `ignoreUrls` with the endpoint (made at the first request: see patterns). */
   pt: RegExp[];
   ig: RegExp[];
 }
@@ -18,7 +18,8 @@ const num = (min: number, max: number, integer?: 1): Rule => optional((v) => typ
 const scalar: Rule = (v) => str(v) || typeof v == 'boolean' || (typeof v == 'number' && isFinite(v));
 const object = (v: unknown): v is Record<string, unknown> => !!v && typeof v == 'object' && !Array.isArray(v);
 const record = (rule: (v: unknown, k: string) => unknown): Rule => optional((v) => object(v) && Object.keys(v).every((k) => rule(v[k], k)));
-const list = (v: unknown) => ([] as string[]).concat((v as string) ?? []).map(toUrlRegExp);
+const list = (v: unknown) => ([] as string[]).concat((v as string) ?? []);
+const patterns: Rule = (v) => ([] as unknown[]).concat(v ?? []).every((p) => str(p) || p instanceof RegExp);
 
 /**
  * The agent's rules (browser/options.ts, core/config.ts) without their messages: a unit
@@ -39,21 +40,35 @@ const RULES: Record<string, Rule> = {
   headers: record(str),
   attributes: record((v) => scalar(v) || (Array.isArray(v) && v.every((x) => x == null || scalar(x)))),
   instrumentations: record((v, k) => typeof v == 'boolean' && (INSTRUMENTATIONS as readonly string[]).includes(k)),
+  propagateTo: patterns,
+  ignoreUrls: patterns,
 };
 
 /**
  * The options the loader uses, or undefined when any option breaks the agent's rules: then
- * nothing is captured (the page stays untouched).
+ * nothing is captured (the page stays untouched). The URL patterns become RegExps at the
+ * first request, not while the page loads: each RegExp's first use compiles it, about half
+ * a millisecond in Chromium on a slow machine.
  */
 export function checkOptions(o: BrowserOptions): LoaderOptions | undefined {
   try {
     if (object(o) && Object.keys(RULES).every((k) => RULES[k]((o as unknown as Record<string, unknown>)[k]))) {
       const ep = new URL(o.endpoint, location.href).href;
+      let patterns: [RegExp[], RegExp[]] | undefined;
       // The agent's own exports are never traced: they would trace themselves forever.
-      return { ep, pt: list(o.propagateTo), ig: [ownUrls(ep), ...list(o.ignoreUrls)] };
+      const made = () => (patterns ??= [list(o.propagateTo).map(toUrlRegExp), [ownUrls(ep), ...list(o.ignoreUrls).map(toUrlRegExp)]]);
+      return {
+        ep,
+        get pt() {
+          return made()[0];
+        },
+        get ig() {
+          return made()[1];
+        },
+      };
     }
   } catch {
-    // a pattern that is neither a string nor a RegExp
+    // an endpoint that does not parse as a URL
   }
   return undefined;
 }
