@@ -214,8 +214,10 @@ export function startAgent(h: Hub, extras: StartExtras = {}): Agent {
   f.stops.push(() => void later.splice(0));
 
   // From now on the loader's wrappers run under the active span, and hand records here.
+  // Called inside every fetch and XHR of the page: straight to the context manager, not
+  // through the API's global lookups.
   h.parent = () => {
-    const sc = trace.getSpanContext(context.active());
+    const sc = pageContext.activeSpanContext();
     return sc ? { t: sc.traceId, p: sc.spanId, f: sc.traceFlags } : undefined;
   };
   const take = (r: LoaderRecord) => {

@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, trace, type Context, type ContextManager } from '@opentelemetry/api';
+import { ROOT_CONTEXT, trace, type Context, type ContextManager, type SpanContext } from '@opentelemetry/api';
 import { extractInto } from '../../core/propagation';
 
 /**
@@ -22,6 +22,11 @@ export class PageContextManager implements ContextManager {
 
   leavePage(): void {
     this.page = undefined;
+  }
+
+  /** The active span's context, without the page's: the loader falls back to that itself. */
+  activeSpanContext(): SpanContext | undefined {
+    return trace.getSpanContext(this.inner.active());
   }
 
   active(): Context {

@@ -20,5 +20,6 @@ export const hex = (n: number): string => {
   return s;
 };
 
+let origin: number | undefined;
 /** Unix epoch ms with sub-millisecond precision, on the clock Resource Timing uses. */
-export const now = (): number => performance.timeOrigin + performance.now();
+export const now = (): number => (origin ??= performance.timeOrigin) + performance.now();

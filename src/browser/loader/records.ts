@@ -35,9 +35,12 @@ export function end(h: Hub, r: RequestRecord, status: number, error?: string): v
   if (r.f & 1 && !r.d && h.sink) h.sink(r);
 }
 
-/** Whether `url` may receive `traceparent`: same origin or `propagateTo`, never anywhere else. */
-export const propagates = (h: Hub, url: string): boolean =>
-  (url + '/').startsWith(location.origin + '/') || matchesAny(url, h.pt);
+let own: string | undefined;
+/**
+ * Whether `url` may receive `traceparent`: same origin or `propagateTo`, never anywhere else.
+ * The page's origin is read once: a document keeps its origin for its life.
+ */
+export const propagates = (h: Hub, url: string): boolean => (url + '/').startsWith((own ??= location.origin + '/')) || matchesAny(url, h.pt);
 
 /** W3C `traceparent` for a request record. */
 export const traceparent = (r: RequestRecord): string => formatTraceparent(r.t, r.i, r.f);
