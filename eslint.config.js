@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'examples/*/dist/', 'node_modules/', 'coverage/', 'test-results/', 'bench/out/', '**/*.d.ts'] },
+  { ignores: ['dist/', 'examples/*/dist/', 'node_modules/', 'coverage/', 'test-results/', 'bench/out/', '.scratch/', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
