@@ -56,9 +56,8 @@ export interface Hub {
   o: BrowserOptions;
   /** Resolved endpoint. */
   ep: string;
-  /** `propagateTo` and `ignoreUrls` (with the endpoint) as RegExps. */
-  pt: RegExp[];
-  ig: RegExp[];
+  /** `propagateTo`, and `ignoreUrls` with the endpoint, as RegExps (made at the first call). */
+  rx: () => [propagateTo: RegExp[], ignore: RegExp[]];
   /** False once stopped: the wrappers pass every call straight through. */
   on: boolean;
   /** Captured and neither adopted nor sent yet (at most MAX_RECORDS). */

@@ -40,13 +40,7 @@ export function startLoader(o: BrowserOptions, loadAgent: (h: Hub) => void): Hub
   let routed = false;
   const h: Hub = {
     o,
-    ep: checked.ep,
-    get pt() {
-      return checked.pt;
-    },
-    get ig() {
-      return checked.ig;
-    },
+    ...checked,
     on: true,
     q: [],
     n: 0,

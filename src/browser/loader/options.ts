@@ -6,9 +6,8 @@ import type { BrowserOptions } from '../options';
 export interface LoaderOptions {
   /** The endpoint, resolved. */
   ep: string;
-  /** `propagateTo`; `ignoreUrls` with the endpoint (made at the first request: see patterns). */
-  pt: RegExp[];
-  ig: RegExp[];
+  /** `propagateTo`, and `ignoreUrls` with the endpoint, as RegExps (made at the first call). */
+  rx: () => [propagateTo: RegExp[], ignore: RegExp[]];
 }
 
 type Rule = (v: unknown) => unknown;
@@ -54,18 +53,9 @@ export function checkOptions(o: BrowserOptions): LoaderOptions | undefined {
   try {
     if (object(o) && Object.keys(RULES).every((k) => RULES[k]((o as unknown as Record<string, unknown>)[k]))) {
       const ep = new URL(o.endpoint, location.href).href;
-      let patterns: [RegExp[], RegExp[]] | undefined;
+      let made: [RegExp[], RegExp[]] | undefined;
       // The agent's own exports are never traced: they would trace themselves forever.
-      const made = () => (patterns ??= [list(o.propagateTo).map(toUrlRegExp), [ownUrls(ep), ...list(o.ignoreUrls).map(toUrlRegExp)]]);
-      return {
-        ep,
-        get pt() {
-          return made()[0];
-        },
-        get ig() {
-          return made()[1];
-        },
-      };
+      return { ep, rx: () => (made ??= [list(o.propagateTo).map(toUrlRegExp), [ownUrls(ep), ...list(o.ignoreUrls).map(toUrlRegExp)]]) };
     }
   } catch {
     // an endpoint that does not parse as a URL

@@ -19,7 +19,7 @@ export function idsNow(h: Hub): Ids {
 
 /** A request starting now, or undefined when it is not traced (not http(s), the endpoint, ignoreUrls). */
 export function begin(h: Hub, k: RequestRecord['k'], m: string, u: string): RequestRecord | undefined {
-  if (!h.on || !/^https?:/i.test(u) || matchesAny(u, h.ig)) return undefined;
+  if (!h.on || !/^https?:/i.test(u) || matchesAny(u, h.rx()[1])) return undefined;
   const r: RequestRecord = { k, m, u, i: hex(8), s: now(), ...idsNow(h) };
   // Unsampled requests still carry their `-00` flags, so the backend follows; nothing is kept.
   if (r.f & 1 && !h.sink) emit(h, r);
@@ -40,7 +40,7 @@ let own: string | undefined;
  * Whether `url` may receive `traceparent`: same origin or `propagateTo`, never anywhere else.
  * The page's origin is read once: a document keeps its origin for its life.
  */
-export const propagates = (h: Hub, url: string): boolean => (url + '/').startsWith((own ??= location.origin + '/')) || matchesAny(url, h.pt);
+export const propagates = (h: Hub, url: string): boolean => (url + '/').startsWith((own ??= location.origin + '/')) || matchesAny(url, h.rx()[0]);
 
 /** W3C `traceparent` for a request record. */
 export const traceparent = (r: RequestRecord): string => formatTraceparent(r.t, r.i, r.f);
