@@ -185,7 +185,7 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
     }
     if (!leaving && restores === restoresBefore) await new Promise((r) => setTimeout(r, LEAVE_GRACE_MS));
     // Given up at a bfcache restore, it was in flight when the page was left: the same case.
-    return (t.leaving || restores !== restoresBefore) && (typeof body === 'string' ? preflightPassed : gzipPassed) ? { kind: 'ok' } : outcome;
+    return (leaving || restores !== restoresBefore) && (typeof body === 'string' ? preflightPassed : gzipPassed) ? { kind: 'ok' } : outcome;
   };
 
   const t: BrowserTransport = {

@@ -1,4 +1,4 @@
-import { ownUrls, toUrlRegExp } from '../../core/urlMatch';
+import { ownUrls, toUrlRegExp, type UrlPattern } from '../../core/urlMatch';
 import { INSTRUMENTATIONS } from '../constants';
 import type { BrowserOptions } from '../options';
 
@@ -17,8 +17,8 @@ const num = (min: number, max: number, integer?: 1): Rule => optional((v) => typ
 const scalar: Rule = (v) => str(v) || typeof v == 'boolean' || (typeof v == 'number' && isFinite(v));
 const object = (v: unknown): v is Record<string, unknown> => !!v && typeof v == 'object' && !Array.isArray(v);
 const record = (rule: (v: unknown, k: string) => unknown): Rule => optional((v) => object(v) && Object.keys(v).every((k) => rule(v[k], k)));
-const list = (v: unknown) => ([] as string[]).concat((v as string) ?? []);
-const patterns: Rule = (v) => ([] as unknown[]).concat(v ?? []).every((p) => str(p) || p instanceof RegExp);
+const list = (v: unknown) => ([] as UrlPattern[]).concat((v as UrlPattern) ?? []);
+const patterns: Rule = (v) => list(v).every((p) => str(p) || p instanceof RegExp);
 
 /**
  * The agent's rules (browser/options.ts, core/config.ts) without their messages: a unit
