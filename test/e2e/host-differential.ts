@@ -101,7 +101,8 @@ export async function runDifferential(casesScript: string, opts: { settleMs: num
       results,
       stats,
       consoleErrors: problems.filter((e) => e.startsWith('console.error')).map(normalize).sort(),
-      pageErrors: problems.filter((e) => !e.startsWith('console.error')),
+      // Firefox 140 reports a blob: URL it refused as a page error naming the (random) blob.
+      pageErrors: problems.filter((e) => !e.startsWith('console.error')).map(normalize),
     };
   }
   const d: Differential = {
