@@ -5,6 +5,7 @@ import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 import pkg from './package.json' with { type: 'json' };
 import edge from './rollup.edge.mjs';
+import { fromLoader } from './rollup.lent.mjs';
 import { standIns } from './rollup.standins.mjs';
 
 const ts = () => typescript({ tsconfig: './tsconfig.build.json' });
@@ -42,7 +43,7 @@ export default [
   {
     input: 'src/script.agent.ts',
     output: { file: 'dist/tracelet.agent.min.js', format: 'iife', sourcemap: true, banner: COMPILE_HINT, plugins: [minifyClosed()] },
-    plugins: browser(),
+    plugins: [fromLoader(), ...browser()],
   },
   // Loader and agent in one eager file, for a single request.
   {

@@ -1,7 +1,9 @@
 import { boot, getAgent, initWith, onReady, type Tracelet } from './browser/loader/api';
 import type { BrowserOptions } from './browser/options';
 import { scriptAgentLoader } from './browser/loader/index';
+import { LENT } from './browser/loader/lent';
 import { optionsFromScriptTag } from './browser/scriptTag';
+import { VERSION } from './core/version';
 
 /*
  * The script tag's loader: about a kilobyte that captures from its first run and loads the
@@ -14,7 +16,8 @@ const fromTag = optionsFromScriptTag(script);
 let api = w.Tracelet as { init(o: BrowserOptions): Tracelet } | undefined;
 if (!api) {
   const load = scriptAgentLoader(script);
-  const own = { init: (o: BrowserOptions) => initWith(o, load), onReady, getAgent, __boot: boot };
+  // The agent takes its lent modules (loader/lent.ts) and the hub from a loader of its own version only.
+  const own = { init: (o: BrowserOptions) => initWith(o, load), onReady, getAgent, __boot: boot, __lib: LENT, __v: VERSION };
   api = w.Tracelet = own;
 }
 // A second loader tag starts nothing of its own: its options go to the first (which warns).

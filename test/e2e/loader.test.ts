@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium, collectPageProblems } from '../support/chromium';
 import { DIST, startApi, startSite, type Site } from '../support/site';
 import type { ReceivedSpan } from '../support/otlpReceiver';
+import { VERSION } from '../../src/core/version';
 
 /*
  * Issue 12: the loader captures from its first run; the agent comes after the load event
@@ -35,11 +36,13 @@ beforeAll(async () => {
       res.writeHead(200, headers).end(`<!doctype html><html><head><meta charset="utf-8">${tag.repeat(Number(q.get('tags') ?? 1))}
 <script src="/early.js"></script></head><body><h1>An early page with some text to paint</h1><img src="/pixel.svg" alt=""></body></html>`);
     },
-    // The agent's file: at once, after ?delay ms, or ?status (404).
+    // The agent's file: at once, after ?delay ms, ?status (404), or of another ?release.
     '/agent.js': async (req, res) => {
       const q = new URL(req.url ?? '/', 'http://x').searchParams;
       if (q.get('status')) return void res.writeHead(Number(q.get('status'))).end('no agent here');
-      const body = await readFile(resolve(DIST, 'tracelet.agent.min.js'));
+      let body = await readFile(resolve(DIST, 'tracelet.agent.min.js'), 'utf8');
+      // ?release=other: the agent of another release, which must not start under this loader.
+      if (q.get('release')) body = body.replaceAll(JSON.stringify(VERSION), JSON.stringify(q.get('release')));
       const send = () => {
         if (!res.writableEnded) res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end(body);
       };
@@ -156,6 +159,8 @@ describe('the loader, before the agent comes (Chromium)', () => {
   for (const [what, agent, extra] of [
     ['answers 404', '/agent.js?status=404', ''],
     ['is blocked by CSP', 'http://127.0.0.1:9/agent.js', '&csp'],
+    // It would take functions from the loader (rollup.lent.mjs) that may not be there.
+    ['is of another release', '/agent.js?release=0.0.9', ''],
   ] as const) {
     it(`the agent file ${what}: the page works, and the loader delivers at exit`, async () => {
       const { page, problems } = await openEarly(pageUrl(site.sameOriginEndpoint, agent, extra));
@@ -166,7 +171,9 @@ describe('the loader, before the agent comes (Chromium)', () => {
       await page.goto(`${site.page.url}/blank.html`);
       const spans = await site.receiver.waitForSpans((s) => s.some((x) => x.name === 'documentLoad') && s.filter((x) => x.kind === CLIENT).length >= 4, 15_000);
       expectEarlyRequests(spans);
-      expect(problems.errors.filter((e) => !/early boom|Failed to load resource|Content Security Policy|agent\.js/.test(e))).toEqual([]);
+      const other = problems.errors.filter((e) => /needs the loader of its release/.test(e));
+      expect(other).toEqual(agent.includes('release') ? [expect.stringContaining('tracelet: agent 0.0.9 needs the loader of its release, not ' + VERSION)] : []);
+      expect(problems.errors.filter((e) => !other.includes(e) && !/early boom|Failed to load resource|Content Security Policy|agent\.js/.test(e))).toEqual([]);
       await page.context().close();
     });
   }
