@@ -63,10 +63,14 @@ export async function run() {
               const delivered = await settle(site.receiver, prefix, n);
               // What tracelet kept in localStorage for the next page view of the origin (the
               // blank page after 200 spans runs no agent, so it stays there): counted, not sent.
+              // Not the copies of what left gzipped on a guess (`…:gz`, src/browser/pageExit.ts).
               const stored = await page
                 .evaluate((p) => {
                   let k = 0;
-                  for (let i = 0; i < localStorage.length; i++) k += (localStorage.getItem(localStorage.key(i)) ?? '').split(p).length - 1;
+                  for (let i = 0; i < localStorage.length; i++) {
+                    const key = localStorage.key(i) ?? '';
+                    if (!key.endsWith(':gz')) k += (localStorage.getItem(key) ?? '').split(p).length - 1;
+                  }
                   return k;
                 }, prefix)
                 .catch(() => NaN);

@@ -26,6 +26,8 @@ const GZIP_MEMORY_MS = 24 * 60 * 60 * 1000;
  * brings OTLP JSON to about 0.14 (one span alone about 0.5). Past it, the last one seen.
  */
 const EXIT_RATIO = 0.3;
+/** About what a gzipped exit body costs beyond its spans (resource and envelope, compressed). */
+const GZIP_ENVELOPE = 1024;
 
 export interface BrowserTransport extends Transport {
   /**
@@ -47,11 +49,23 @@ export interface BrowserTransport extends Transport {
    */
   spansPerExport(): number;
   /**
-   * Bytes of (uncompressed) body the browser would still take at exit, now. With gzip at
-   * exit the budget counts compressed bytes, so this is an estimate from the compression
-   * ratio; `sendAtExit` checks the real size.
+   * Bytes of (uncompressed) body the browser would still take at exit, now, sent plain or
+   * (`gzipped`, by default when the collector is known to take it) gzipped. Gzipped, the
+   * budget counts compressed bytes, so this is an estimate from the compression ratio;
+   * `sendAtExit` checks the real size.
    */
-  exitRoom(): number;
+  exitRoom(gzipped?: boolean): number;
+  /**
+   * Cross-origin, before any gzipped export was answered (`auto`): whether the collector's
+   * CORS allows Content-Encoding is not known. An exit then sends plain JSON as far as
+   * `plainRoomBeside(total, sample)` of its `total` bytes (`sample`: a body like the rest,
+   * to measure how well it compresses), and the rest gzipped on a guess, keeping a copy
+   * until a page view learns the answer (`whenKnown`).
+   */
+  guessing(): boolean;
+  plainRoomBeside(total: number, sample: string): number;
+  /** Calls `cb` once what the collector makes of gzip is known (at once if it is). */
+  whenKnown(cb: (gzip: 'ok' | 'no') => void): void;
   /**
    * True while the export in flight could not survive the page being left: its body is still
    * being gzipped (no request yet), or it goes by plain fetch (past the keepalive budget),
@@ -59,10 +73,11 @@ export interface BrowserTransport extends Transport {
    */
   readonly unprotected: boolean;
   /**
-   * Hands a body to the browser at page exit, synchronously: true when it took it, false
-   * when the body must be kept (stored) for the next page view.
+   * Hands a body to the browser at page exit, synchronously, plain or gzipped (as
+   * `exitRoom`): true when it took it, false when the body must be kept (stored) for the
+   * next page view.
    */
-  sendAtExit(body: string): boolean;
+  sendAtExit(body: string, gzipped?: boolean): boolean;
 }
 
 /**
@@ -145,7 +160,9 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
     }
     return gzip;
   };
+  const waiting: ((v: 'ok' | 'no') => void)[] = [];
   const learn = (v: 'ok' | 'no') => {
+    waiting.splice(0).forEach((cb) => cb(v));
     if (gzipState() === v) return;
     gzip = v;
     try {
@@ -236,12 +253,28 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
       offline = !answeredBy(again);
       return again;
     },
-    exitRoom() {
+    exitRoom(gzipped = gzipAtExit()) {
       const left = budgetLeft();
-      return gzipAtExit() ? Math.floor(left / exitRatio) : left;
+      return gzipped ? Math.floor(left / exitRatio) : left;
     },
-    sendAtExit(body) {
-      if (gzipAtExit()) {
+    guessing: () => keepaliveWorks && !gzipAtExit() && gzipState() === 'unknown',
+    plainRoomBeside(total, sample) {
+      const left = budgetLeft();
+      if (total <= left) return left;
+      // The ratio measured on a body like the rest (a few ms of gzipSync): held back from
+      // plain JSON, a byte is lost where the guess is refused; short, the guess stores spans.
+      const raw = new TextEncoder().encode(sample);
+      exitRatio = (gzipSync(raw).length / Math.max(1, raw.length)) * 1.1;
+      // Plain p and the rest gzipped: p + ratio × (total − p) + its envelope ≤ what is left.
+      return Math.max(0, Math.floor((left - GZIP_ENVELOPE - exitRatio * total) / (1 - exitRatio)));
+    },
+    whenKnown(cb) {
+      const v = gzipState();
+      if (v === 'unknown') waiting.push(cb);
+      else cb(v);
+    },
+    sendAtExit(body, gzipped = gzipAtExit()) {
+      if (gzipped) {
         const raw = new TextEncoder().encode(body);
         const gz = gzipSync(raw);
         // The next estimate, with a tenth to spare: cut a little short rather than refuse.

@@ -195,6 +195,50 @@ describe('cross-origin collectors configured otherwise', () => {
     expect(posts(r).every((q) => q.contentEncoding === 'gzip')).toBe(true);
   });
 
+  it('left before any gzipped export was answered: plain JSON where it fits, the rest gzipped on a guess; all 200 arrive once, and the next page view drops the copy', async () => {
+    const r = await collector({});
+    const { page, problems } = await open(r.url, 60_000);
+    await leaveAfter(page, 200, 'guess-');
+    await expectAllOnce(r, 'guess-', 200);
+    const sent = posts(r);
+    // About 130 KB of JSON: some plain (a beacon), the rest gzipped, within the browser's 64 KiB.
+    expect(sent.some((q) => q.contentEncoding === undefined) && sent.some((q) => q.contentEncoding === 'gzip'), sent.map((q) => `${q.contentEncoding} ${q.bytes}`).join(', ')).toBe(true);
+    expect(sent.reduce((n, q) => n + q.bytes, 0)).toBeLessThanOrEqual(KIB64);
+    const copies = () => page.evaluate((key) => localStorage.getItem(key), `tracelet:${r.url}:gz`);
+    expect(await copies()).toContain('guess-');
+    // The next page view's first export learns that gzip passes: the copy goes, unsent.
+    await page.goto(`${site.page.url}/exit.html?only=spans&delay=100&endpoint=${encodeURIComponent(r.url)}`);
+    await page.waitForFunction(() => (window as any).Tracelet?.getAgent?.() !== undefined);
+    await page.evaluate(() => (window as any).Tracelet.getAgent().tracer.startSpan('next-0').end());
+    await flush(page);
+    await expectAllOnce(r, 'next-', 1);
+    await page.waitForFunction((key) => localStorage.getItem(key) === null, `tracelet:${r.url}:gz`);
+    await flush(page);
+    await expectAllOnce(r, 'guess-', 200);
+    expect(problems.errors).toEqual([]);
+  });
+
+  it("the same under the Collector's default CORS: the guess dies at its preflight, and the next page view, once it learned, sends the copy: all 200 once", async () => {
+    const r = await collector({ allowedHeaders: [] });
+    const { page } = await open(r.url, 60_000);
+    await leaveAfter(page, 200, 'refused-');
+    // What plain JSON could carry arrives now; the gzipped guess never leaves the browser.
+    await r.waitForSpans((s) => s.some((x) => x.name.startsWith('refused-')), 10_000);
+    await new Promise((res) => setTimeout(res, 1000));
+    const atExit = r.spans.filter((x) => x.name.startsWith('refused-')).length;
+    expect(atExit).toBeGreaterThan(20);
+    expect(atExit).toBeLessThan(200);
+    expect(posts(r).every((q) => q.contentEncoding === undefined)).toBe(true);
+    await page.goto(`${site.page.url}/exit.html?only=spans&delay=100&endpoint=${encodeURIComponent(r.url)}`);
+    await page.waitForFunction(() => (window as any).Tracelet?.getAgent?.() !== undefined);
+    await page.evaluate(() => (window as any).Tracelet.getAgent().tracer.startSpan('then-0').end());
+    await flush(page);
+    await page.waitForFunction((key) => localStorage.getItem(key) === null, `tracelet:${r.url}:gz`);
+    await flush(page);
+    await expectAllOnce(r, 'refused-', 200);
+    await expectAllOnce(r, 'then-', 1);
+  });
+
   it('the next page view remembers that gzip was taken: left at once, it still exits gzipped', async () => {
     const r = await collector({});
     const { page } = await open(r.url);
