@@ -36,6 +36,24 @@ async function collector(opts: ReceiverOptions): Promise<OtlpReceiver> {
   return r;
 }
 
+/** The exit page exporting to `endpoint` (every `delay` ms), in `page`, once the agent is there. */
+async function exitPage(page: Page, endpoint: string, delay: number): Promise<void> {
+  await page.goto(`${site.page.url}/exit.html?only=spans&delay=${delay}&endpoint=${encodeURIComponent(endpoint)}`);
+  await page.waitForFunction(() => (window as any).Tracelet?.getAgent?.() !== undefined);
+}
+
+/**
+ * The next page view of the origin: its first export (one span, `name`) learns what the
+ * collector makes of gzip, which settles the copy an exit kept of its guess; then it flushes.
+ */
+async function nextViewLearns(page: Page, r: OtlpReceiver, name: string): Promise<void> {
+  await exitPage(page, r.url, 100);
+  await page.evaluate((n) => (window as any).Tracelet.getAgent().tracer.startSpan(n).end(), name);
+  await flush(page);
+  await page.waitForFunction((key) => localStorage.getItem(key) === null, `tracelet:${r.url}:gz`);
+  await flush(page);
+}
+
 /**
  * A fresh context and the exit page exporting to `endpoint`, once the agent is there, with
  * `fetchSpans(n, prefix)`: spans shaped like fetch spans (CLIENT, the HTTP attributes, two
@@ -44,8 +62,7 @@ async function collector(opts: ReceiverOptions): Promise<OtlpReceiver> {
 async function open(endpoint: string, delay = 100): Promise<{ page: Page; problems: { errors: string[] } }> {
   const page = await (await browser.newContext()).newPage();
   const problems = collectPageProblems(page);
-  await page.goto(`${site.page.url}/exit.html?only=spans&delay=${delay}&endpoint=${encodeURIComponent(endpoint)}`);
-  await page.waitForFunction(() => (window as any).Tracelet?.getAgent?.() !== undefined);
+  await exitPage(page, endpoint, delay);
   await page.evaluate(() => {
     (window as any).fetchSpans = (n: number, prefix: string) => {
       const tracer = (window as any).Tracelet.getAgent().tracer;
@@ -207,13 +224,8 @@ describe('cross-origin collectors configured otherwise', () => {
     const copies = () => page.evaluate((key) => localStorage.getItem(key), `tracelet:${r.url}:gz`);
     expect(await copies()).toContain('guess-');
     // The next page view's first export learns that gzip passes: the copy goes, unsent.
-    await page.goto(`${site.page.url}/exit.html?only=spans&delay=100&endpoint=${encodeURIComponent(r.url)}`);
-    await page.waitForFunction(() => (window as any).Tracelet?.getAgent?.() !== undefined);
-    await page.evaluate(() => (window as any).Tracelet.getAgent().tracer.startSpan('next-0').end());
-    await flush(page);
+    await nextViewLearns(page, r, 'next-0');
     await expectAllOnce(r, 'next-', 1);
-    await page.waitForFunction((key) => localStorage.getItem(key) === null, `tracelet:${r.url}:gz`);
-    await flush(page);
     await expectAllOnce(r, 'guess-', 200);
     expect(problems.errors).toEqual([]);
   });
@@ -229,12 +241,7 @@ describe('cross-origin collectors configured otherwise', () => {
     expect(atExit).toBeGreaterThan(20);
     expect(atExit).toBeLessThan(200);
     expect(posts(r).every((q) => q.contentEncoding === undefined)).toBe(true);
-    await page.goto(`${site.page.url}/exit.html?only=spans&delay=100&endpoint=${encodeURIComponent(r.url)}`);
-    await page.waitForFunction(() => (window as any).Tracelet?.getAgent?.() !== undefined);
-    await page.evaluate(() => (window as any).Tracelet.getAgent().tracer.startSpan('then-0').end());
-    await flush(page);
-    await page.waitForFunction((key) => localStorage.getItem(key) === null, `tracelet:${r.url}:gz`);
-    await flush(page);
+    await nextViewLearns(page, r, 'then-0');
     await expectAllOnce(r, 'refused-', 200);
     await expectAllOnce(r, 'then-', 1);
   });
@@ -245,8 +252,7 @@ describe('cross-origin collectors configured otherwise', () => {
     await fetchSpans(page, 1, 'seen-');
     await flush(page);
     await expectAllOnce(r, 'seen-', 1);
-    await page.goto(`${site.page.url}/exit.html?only=spans&delay=60000&endpoint=${encodeURIComponent(r.url)}`);
-    await page.waitForFunction(() => (window as any).Tracelet?.getAgent?.() !== undefined);
+    await exitPage(page, r.url, 60_000);
     r.reset();
     await page.evaluate(([url]) => {
       const tracer = (window as any).Tracelet.getAgent().tracer;
