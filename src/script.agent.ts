@@ -10,9 +10,11 @@ import { VERSION } from './core/version';
  * comes with it, so a script-tag page needs no second copy of it.
  */
 const T = (window as unknown as { Tracelet?: Record<string, unknown> & { __v?: string; __boot?(start: (h: Hub) => Agent, explain: (o: unknown) => unknown): void } }).Tracelet;
-// Built to take modules from the loader (rollup.lent.mjs): only from a loader of this version.
-if (T?.__boot && T.__v !== VERSION) console.error(`tracelet: agent ${VERSION} needs the loader of its release, not ${T.__v}; it does not start`);
-else if (T?.__boot) {
-  Object.assign(T, { trace, context });
-  T.__boot((h) => startAgent(h), checkedConfig);
+if (T?.__boot) {
+  // Built to take modules from the loader (rollup.lent.mjs): only from a loader of this version.
+  if (T.__v !== VERSION) console.error(`tracelet: agent ${VERSION} needs the loader of its release, not ${T.__v}; it does not start`);
+  else {
+    Object.assign(T, { trace, context });
+    T.__boot((h) => startAgent(h), checkedConfig);
+  }
 }
