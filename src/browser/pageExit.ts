@@ -1,4 +1,4 @@
-import type { Batch, EncodedSpan, ExportPipeline } from '../core/pipeline';
+import type { Batch, ExportPipeline } from '../core/pipeline';
 import { utf8Length } from '../core/otlp';
 import { listen } from './lib/listen';
 import { onHidden } from './lib/onHidden';
@@ -27,44 +27,50 @@ export function watchPageExit(pipeline: ExportPipeline, transport: BrowserTransp
   const store = new UnloadStore(storeKey, pipeline.drops);
   const guessed = new UnloadStore(storeKey + ':gz', pipeline.drops);
   let live = true;
+  // What an exit took from the pipeline and has neither handed to the browser nor stored.
+  // Firefox stops a closing tab's running script: a `pagehide` handler cut short while it
+  // encodes or gzips (4 closes in 25 on a loaded machine) leaves these to the
+  // `visibilitychange` that comes next, instead of losing them.
+  const taken: Batch[] = [];
+  const kept: Batch[] = [];
   const exit = () => {
-    const kept: Batch[] = [];
     // An export still being gzipped, or going by plain fetch, dies with the page: its spans go now.
     const doomed = transport.leaving && transport.unprotected ? pipeline.takeInFlight() : undefined;
-    const batches = doomed ? [doomed, ...pipeline.drain()] : pipeline.drain();
+    if (doomed) taken.unshift(doomed);
+    pipeline.drain(taken);
     const guess = transport.leaving && transport.guessing();
     // The last batch is the likeliest part of what would go gzipped: its ratio is measured.
-    let plain = guess && batches.length ? transport.plainRoomBeside(batches.reduce((n, b) => n + utf8Length(b.body), 0), batches[batches.length - 1].body) : Infinity;
-    for (const batch of batches) {
-      const [now, later] = pipeline.cut(batch, Math.min(plain, transport.exitRoom()));
+    let plain = guess && taken.length ? transport.plainRoomBeside(taken.reduce((n, b) => n + utf8Length(b.body), 0), taken[taken.length - 1].body) : Infinity;
+    while (taken.length) {
+      const [now, later] = pipeline.cut(taken[0], Math.min(plain, transport.exitRoom()));
       if (now && transport.sendAtExit(now.body)) {
+        // What did not fit goes round again, and is kept when the room is gone.
+        if (later) taken[0] = later;
+        else taken.shift();
         pipeline.settleExternal(now, { kind: 'ok' });
         plain -= utf8Length(now.body);
-      } else if (now) kept.push(now);
-      if (later) kept.push(later);
+      } else kept.push(taken.shift()!);
     }
     if (!kept.length) return;
-    if (!transport.leaving) return pipeline.requeue(kept);
-    const rest: EncodedSpan[] = [];
-    for (const whole of kept) {
-      let batch: Batch | undefined = whole;
-      // Each gzipped send corrects the compression ratio the next cut is estimated with; a
-      // cut the browser refused (the estimate was short) is halved until one fits or none does.
-      let room = transport.exitRoom(true);
-      while (guess && batch) {
-        const [now, later] = pipeline.cut(batch, room);
-        if (!now) break;
-        if (!transport.sendAtExit(now.body, true)) {
-          room = Math.floor(utf8Length(now.body) / 2);
-          continue;
-        }
+    if (!transport.leaving) return pipeline.requeue(kept.splice(0));
+    // Each gzipped send corrects the compression ratio the next cut is estimated with; a
+    // cut the browser refused (the estimate was short) is halved until one fits or none does.
+    let room = transport.exitRoom(true);
+    for (let i = 0; guess && i < kept.length; ) {
+      const [now, later] = pipeline.cut(kept[i], room);
+      if (!now) {
+        i++;
+        room = transport.exitRoom(true);
+      } else if (!transport.sendAtExit(now.body, true)) room = Math.floor(utf8Length(now.body) / 2);
+      else {
+        if (later) kept[i] = later;
+        else kept.splice(i, 1);
         guessed.save(now.items);
-        batch = later;
         room = transport.exitRoom(true);
       }
-      if (batch) rest.push(...batch.items);
     }
-    store.save(rest);
+    store.save(kept.flatMap((b) => b.items));
+    kept.length = 0;
   };
   /** Copies of what an exit sent on a guess: dropped once gzip is known to pass, else sent. */
   const settleGuesses = () =>

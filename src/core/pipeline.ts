@@ -154,27 +154,37 @@ export class ExportPipeline {
     }
   }
 
-  /** Takes spans off the queue into one batch of at most `limit` spans and maxBatchBytes. */
+  /**
+   * Takes spans off the queue into one batch of at most `limit` spans and maxBatchBytes.
+   * They leave the queue only once the batch is whole: a script cut short here (see
+   * `drain`) leaves them queued for the next try.
+   */
   private nextBatch(limit = this.opts.maxExportBatchSize): Batch | undefined {
     const builder = new BodyBuilder();
     const items: EncodedSpan[] = [];
-    while (this.queue.size && builder.count < limit) {
-      const item = this.encodeQueued(this.queue.peek()!);
+    let taken = 0;
+    let failed = 0;
+    let tooLarge = 0;
+    while (this.queue.size > taken && builder.count < limit) {
+      const item = this.encodeQueued(this.queue.peek(taken)!);
       if (!item) {
-        this.queue.drop(1);
-        this.drops.add('export_failed');
+        taken++;
+        failed++;
         continue;
       }
       if (!this.encodeInto(builder, item)) {
         if (builder.count) break;
         // Alone it still does not fit: it never will.
-        this.queue.drop(1);
-        this.drops.add('too_large');
+        taken++;
+        tooLarge++;
         continue;
       }
-      this.queue.drop(1);
+      taken++;
       items.push(item);
     }
+    this.queue.drop(taken);
+    if (failed) this.drops.add('export_failed', failed);
+    if (tooLarge) this.drops.add('too_large', tooLarge);
     // Drop counts ride along when they fit; otherwise they wait for the next batch.
     const report = this.drops.takeUnreported();
     if (report) {
@@ -340,13 +350,19 @@ export class ExportPipeline {
   }
 
   /**
-   * Takes everything waiting, as batches, synchronously: the page-exit path sends them
-   * by beacon or stores them. Spans of a request still in flight are not included.
+   * Takes everything waiting, as batches, synchronously, onto the end of `into`: the
+   * page-exit path sends them by beacon or stores them. Each batch lands in `into` as soon
+   * as it is made, so a caller that keeps `into` loses nothing when the script is stopped
+   * midway (Firefox stops a closing tab's running `pagehide` handler). Spans of a request
+   * still in flight are not included.
    */
-  drain(): Batch[] {
-    const out = this.retries.splice(0, this.retries.length);
-    for (let b = this.nextBatch(); b; b = this.nextBatch()) out.push(b);
-    return out;
+  drain(into: Batch[] = []): Batch[] {
+    into.push(...this.retries.splice(0));
+    for (;;) {
+      const b = this.nextBatch();
+      if (!b) return into;
+      into.push(b);
+    }
   }
 
   /** Queues batches for sending again (a beacon the browser refused, a bfcache restore). */
