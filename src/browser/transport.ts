@@ -170,6 +170,18 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
     } catch {}
   };
   let exitRatio = EXIT_RATIO;
+  // The exit body gzipped last: a guessing exit measures the ratio on the batch it then sends
+  // gzipped, and a second gzipSync of it would double the work of a handler Firefox may stop.
+  let lastGzip: { body: string; gz: Uint8Array<ArrayBuffer> } | undefined;
+  const gzipForExit = (body: string) => {
+    if (lastGzip?.body !== body) {
+      const raw = new TextEncoder().encode(body);
+      lastGzip = { body, gz: gzipSync(raw) };
+      // The next estimate, with a tenth to spare: cut a little short rather than refuse.
+      exitRatio = (lastGzip.gz.length / Math.max(1, raw.length)) * 1.1;
+    }
+    return lastGzip.gz;
+  };
   let offline = false;
   // Firefox before 133 has no keepalive (no Request.keepalive either): a fetch started at exit
   // dies with the page there, so only a beacon can leave.
@@ -263,8 +275,7 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
       if (total <= left) return left;
       // The ratio measured on a body like the rest (a few ms of gzipSync): held back from
       // plain JSON, a byte is lost where the guess is refused; short, the guess stores spans.
-      const raw = new TextEncoder().encode(sample);
-      exitRatio = (gzipSync(raw).length / Math.max(1, raw.length)) * 1.1;
+      gzipForExit(sample);
       // Plain p and the rest gzipped: p + ratio × (total − p) + its envelope ≤ what is left.
       return Math.max(0, Math.floor((left - GZIP_ENVELOPE - exitRatio * total) / (1 - exitRatio)));
     },
@@ -275,10 +286,8 @@ export function browserTransport(endpoint: string, headers: Record<string, strin
     },
     sendAtExit(body, gzipped = gzipAtExit()) {
       if (gzipped) {
-        const raw = new TextEncoder().encode(body);
-        const gz = gzipSync(raw);
-        // The next estimate, with a tenth to spare: cut a little short rather than refuse.
-        exitRatio = (gz.length / Math.max(1, raw.length)) * 1.1;
+        const gz = gzipForExit(body);
+        lastGzip = undefined;
         if (gz.length > budgetLeft()) return false;
         tracked(endpoint, { method: 'POST', keepalive: true, headers: exportHeaders(headers, true), body: gz }).catch(() => {});
         return true;

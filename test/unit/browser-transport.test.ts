@@ -2,6 +2,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 
+// The real gzipSync, counted.
+vi.mock('../../src/core/gzipSync', async (real) => {
+  const m = await real<typeof import('../../src/core/gzipSync')>();
+  return { ...m, gzipSync: vi.fn(m.gzipSync) };
+});
+
 interface Call {
   keepalive: boolean;
   bytes: number;
@@ -183,6 +189,26 @@ describe('browserTransport at exit', () => {
     expect(t.sendAtExit(json(5))).toBe(true);
     expect(beacon).toHaveBeenCalledTimes(1);
     expect(calls).toHaveLength(0);
+  });
+
+  it('cross-origin, guessing: the batch measured for the plain share is gzipped once when it goes', async () => {
+    const beacon = vi.fn(() => true);
+    vi.stubGlobal('navigator', { sendBeacon: beacon });
+    const { t, calls, KEEPALIVE_BUDGET } = await load(200, 'https://collector.example/v1/traces');
+    const { gzipSync } = await import('../../src/core/gzipSync');
+    vi.mocked(gzipSync).mockClear();
+    expect(t.guessing()).toBe(true);
+    const body = json(4000);
+    const plain = t.plainRoomBeside(2 * KEEPALIVE_BUDGET, body);
+    expect(plain).toBeLessThan(KEEPALIVE_BUDGET);
+    expect(t.sendAtExit(body, true)).toBe(true);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ keepalive: true, gzip: true, text: body });
+    expect(gzipSync).toHaveBeenCalledTimes(1);
+    // Another body is gzipped on its own.
+    expect(t.sendAtExit(json(10), true)).toBe(true);
+    expect(calls[1].text).toBe(json(10));
+    expect(gzipSync).toHaveBeenCalledTimes(2);
   });
 
   it('a collector that refused gzip gets plain beacons at exit', async () => {
