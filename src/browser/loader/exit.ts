@@ -53,12 +53,20 @@ export function deliverAtExit(h: Hub, page: Ids | undefined): void {
     });
     return spanId;
   };
+  // Taken (h.q emptied, the page load and vitals marked) only once handed over, and in plain
+  // statements: Firefox stops a closing tab's running script, and a `pagehide` cut short must
+  // leave it all to the `visibilitychange` that follows (test/e2e/engines/loader.test.ts lost
+  // the page load in most runs when it was marked first, and sent records twice when the
+  // marking after the beacon ran a callback per record).
+  let doc = false;
+  const vitals: string[] = [];
+  let dropped = 0;
   // The page view's trace: the server span that served it, or one of its own.
   const pv = { t: page?.t ?? hex(16), p: page?.p };
   const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
   if ((page ? page.f & 1 : h.smp) && nav) {
     if (nav.loadEventEnd && !h.sent.doc) {
-      h.sent.doc = true;
+      doc = true;
       const a = { 'url.full': url(nav.name) };
       const id = span('documentLoad', 1, t0 + nav.fetchStart, t0 + nav.loadEventEnd, pv, a);
       span('documentFetch', 1, t0 + nav.fetchStart, t0 + nav.responseEnd, { t: pv.t, p: id }, a);
@@ -70,12 +78,13 @@ export function deliverAtExit(h: Hub, page: Ids | undefined): void {
       ['LCP', lcp, 2500, 4000],
     ] as [string, number, number, number][]) {
       if (!v || h.sent.vitals.includes(name)) continue;
-      h.sent.vitals.push(name);
+      vitals.push(name);
       span(name, 1, t0, t0 + v, pv, { 'web_vital.name': name, 'web_vital.value': v, 'web_vital.rating': v > poor ? 'poor' : v > good ? 'needs-improvement' : 'good' });
     }
   }
   for (const r of h.q) {
     if (r.k == 'fetch' || r.k == 'xmlhttprequest') {
+      // For the agent, if it comes: this record is not to be sent again when it ends.
       r.d = 1;
       const u = new URL(r.u);
       const failed = r.x ?? (r.c! >= 400 ? '' + r.c : undefined);
@@ -98,7 +107,6 @@ export function deliverAtExit(h: Hub, page: Ids | undefined): void {
     }
   }
   // Route changes are not sent from here: they say little without the spans that follow.
-  h.q = [];
   const resource = attributes({
     'service.name': o.serviceName,
     'service.version': o.serviceVersion,
@@ -114,13 +122,18 @@ export function deliverAtExit(h: Hub, page: Ids | undefined): void {
   // The browser takes 64 KiB of exit bodies in all: the newest spans give way, counted.
   while (spans.length && (body = JSON.stringify({ resourceSpans: [{ resource: { attributes: resource }, scopeSpans: [{ scope: { name: 'tracelet', version: VERSION }, spans }] }] })).length > KEEPALIVE_BUDGET - 4096) {
     spans.pop();
-    h.n++;
+    dropped++;
   }
-  if (!spans.length) return;
+  // A beacon, else a keepalive fetch (custom headers need one).
+  let sent = !spans.length;
   try {
-    if (!o.headers && navigator.sendBeacon(h.ep, new Blob([body], { type: 'application/json' }))) return;
+    sent ||= !o.headers && navigator.sendBeacon(h.ep, new Blob([body], { type: 'application/json' }));
   } catch {
     // a CSP or an unusable URL: fetch below
   }
-  fetch(h.ep, { method: 'POST', keepalive: true, body, headers: { 'content-type': 'application/json', ...o.headers } }).catch(() => {});
+  if (!sent) fetch(h.ep, { method: 'POST', keepalive: true, body, headers: { 'content-type': 'application/json', ...o.headers } }).catch(() => {});
+  h.sent.doc ||= doc;
+  h.sent.vitals.push(...vitals);
+  h.q = [];
+  h.n += dropped;
 }

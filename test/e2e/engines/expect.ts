@@ -10,7 +10,8 @@ export const FIXED_BUGS = !!process.env.TRACELET_FIXED_BUGS;
 /** Browsers cap what a page may have in flight at exit (beacons, keepalive fetches). */
 export const KIB64 = 64 * 1024;
 
-const summary = (receiver: OtlpReceiver) => receiver.requests.map((r) => `${r.method} ${r.status} ${r.bytes}B ${r.spanCount}`).join(', ');
+/** What the receiver got, one entry a request: method, status, bytes, spans. */
+export const summary = (receiver: OtlpReceiver) => receiver.requests.map((r) => `${r.method} ${r.status} ${r.bytes}B ${r.spanCount}`).join(', ');
 
 /** Span names `prefix0…` that never arrived, as ranges ("3-7,9"). */
 function missingRanges(got: Set<string>, prefix: string, n: number): string {
