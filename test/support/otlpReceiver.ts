@@ -286,6 +286,10 @@ class Validator {
   }
 }
 
+/** The span names of an OTLP/JSON trace body, in order. */
+export const spanNamesOf = (body: string): string[] =>
+  (JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: { name: string }[] }[] }[] }).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((x) => x.name)));
+
 /** Violations of the OTLP/JSON trace encoding in `body` (a parsed ExportTraceServiceRequest); empty when valid. */
 export function validateOtlpJson(body: unknown, opts: { numericInt64?: boolean } = {}): string[] {
   const v = new Validator(opts.numericInt64);

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { deliverAtExit } from '../../src/browser/loader/exit';
 import type { Hub, LoaderRecord } from '../../src/browser/loader/hub';
+import { spanNamesOf as names } from '../support/otlpReceiver';
 
 /*
  * The loader's own exit (a visit that ends before the agent came). Firefox stops a closing
@@ -32,9 +33,6 @@ const records = (): LoaderRecord[] => [
   { k: 'fetch', m: 'GET', u: 'http://localhost:3000/api/a', i: 'b7ad6b7169203331', s: 1000, e: 1010, c: 200, t: T, f: 1 },
   { k: 'error', s: 1020, r: new Error('early boom'), t: T, f: 1 },
 ];
-
-const names = (body: string) =>
-  (JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: { name: string }[] }[] }[] }).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((x) => x.name)));
 
 function setup() {
   const beacons: Blob[] = [];

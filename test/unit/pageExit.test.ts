@@ -4,6 +4,7 @@ import { AlwaysOnSampler, BasicTracerProvider, type ReadableSpan, type SpanProce
 import { ExportPipeline } from '../../src/core/pipeline';
 import { watchPageExit } from '../../src/browser/pageExit';
 import type { BrowserTransport } from '../../src/browser/transport';
+import { spanNamesOf as names } from '../support/otlpReceiver';
 
 /*
  * Firefox stops a closing tab's running script: a `pagehide` handler busy encoding or
@@ -16,9 +17,6 @@ import type { BrowserTransport } from '../../src/browser/transport';
 const ended: ReadableSpan[] = [];
 const collector: SpanProcessor = { onStart() {}, onEnd: (s) => void ended.push(s), forceFlush: async () => {}, shutdown: async () => {} };
 const tracer = new BasicTracerProvider({ sampler: new AlwaysOnSampler(), spanProcessors: [collector] }).getTracer('unit');
-
-const names = (body: string) =>
-  (JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: { name: string }[] }[] }[] }).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((x) => x.name)));
 
 class Stopped extends Error {}
 
