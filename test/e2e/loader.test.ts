@@ -62,31 +62,7 @@ describe('the loader, before the agent comes (Chromium)', () => {
     await page.context().close();
   });
 
-  for (const where of ['same-origin', 'cross-origin'] as const) {
-    it(`a page left 200 ms after its load event, before the agent came (${where} endpoint): the loader delivers it all, once`, async () => {
-      const endpoint = where === 'same-origin' ? site.sameOriginEndpoint : site.receiver.url;
-      const { page } = await openEarly(early.url(endpoint, '/agent.js?delay=30000'));
-      await page.waitForFunction(() => document.readyState === 'complete');
-      await page.waitForTimeout(200);
-      expect(await page.evaluate(() => (window as any).Tracelet.getAgent() === undefined)).toBe(true);
-      await page.goto(`${site.page.url}/blank.html`);
-      const wanted = ['documentLoad', 'documentFetch', 'exception', 'TTFB', 'FCP', 'LCP'];
-      const spans = await site.receiver
-        .waitForSpans((s) => wanted.every((n) => s.some((x) => x.name === n)) && s.filter((x) => x.kind === CLIENT).length >= 3, 15_000)
-        .catch(() => site.receiver.spans);
-      expect(wanted.map((n) => `${n} ${count(spans, n)}`), 'spans arrived exactly once').toEqual(wanted.map((n) => `${n} 1`));
-      expectEarlyRequests(spans, api, third);
-      const load = spans.find((s) => s.name === 'documentLoad')!;
-      expect(spans.find((s) => s.name === 'documentFetch')!.parentSpanId).toBe(load.spanId);
-      expect(load.resource).toMatchObject({ 'service.name': 'early', 'telemetry.sdk.name': 'tracelet' });
-      expect(spans.find((s) => s.name === 'FCP')!.attributes['web_vital.rating']).toMatch(/good|needs-improvement|poor/);
-      // Nothing twice, even a moment later.
-      await page.waitForTimeout(500);
-      expect(site.receiver.spans.filter((s) => s.kind === CLIENT)).toHaveLength(3);
-      expect(site.receiver.rejected).toEqual([]);
-      await page.context().close();
-    });
-  }
+  // A page left or closed before the agent came: test/e2e/engines/loader.test.ts, in every engine.
 
   it('hidden before the agent came, then the agent comes: what the loader sent is not sent again', async () => {
     const { page } = await openEarly(early.url(site.sameOriginEndpoint, '/agent.js?delay=1500'));

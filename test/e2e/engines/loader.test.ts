@@ -52,7 +52,10 @@ for (const where of ['same-origin', 'cross-origin'] as const) {
           .catch(() => site.receiver.spans);
         expect(wanted.map((n) => `${n} ${count(spans, n)}`), `spans arrived exactly once; requests: ${summary(site.receiver)}; got ${site.receiver.spans.map((s) => s.name)}`).toEqual(wanted.map((n) => `${n} 1`));
         expectEarlyRequests(spans, api, third);
-        expect(spans.find((s) => s.name === 'documentFetch')!.parentSpanId).toBe(spans.find((s) => s.name === 'documentLoad')!.spanId);
+        const load = spans.find((s) => s.name === 'documentLoad')!;
+        expect(spans.find((s) => s.name === 'documentFetch')!.parentSpanId).toBe(load.spanId);
+        expect(load.resource).toMatchObject({ 'service.name': 'early', 'telemetry.sdk.name': 'tracelet' });
+        expect(spans.find((s) => s.name === 'FCP')!.attributes['web_vital.rating']).toMatch(/good|needs-improvement|poor/);
         // Nothing twice, even a moment later.
         await quiet(site.receiver);
         expect(site.receiver.spans.filter((s) => s.kind === CLIENT)).toHaveLength(3);
