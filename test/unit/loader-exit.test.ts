@@ -2,7 +2,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { deliverAtExit } from '../../src/browser/loader/exit';
 import type { Hub, LoaderRecord } from '../../src/browser/loader/hub';
-import { spanNamesOf as names } from '../support/otlpReceiver';
+import { encodeResource } from '../../src/core/otlp';
+import { resourceAttributes } from '../../src/core/resource';
+import { parseBrowserOptions } from '../../src/browser/options';
+import { spanNamesOf as names, validateOtlpJson } from '../support/otlpReceiver';
 
 /*
  * The loader's own exit (a visit that ends before the agent came). Firefox stops a closing
@@ -79,5 +82,20 @@ describe('the loader at exit', () => {
     expect(names((await texts())[0]).sort()).toEqual(['GET', 'TTFB', 'documentFetch', 'documentLoad', 'exception']);
     // The agent, if it comes, must not send the request again when it ends.
     expect(request).toMatchObject({ d: 1 });
+  });
+
+  it("sends the agent's resource, with the user's attributes of every kind", async () => {
+    const { beacons, texts } = setup();
+    const h = hub(records());
+    const attributes = { 'app.tenant': 'acme', 'app.beta': true, 'app.shard': 7, 'app.ratio': 0.5, 'app.big': 2 ** 60, 'app.tags': ['a', null, 'b'] };
+    h.o = { serviceName: ' shop ', endpoint: '/v1/traces', serviceVersion: '1.2.3', environment: 'prod', attributes };
+    deliverAtExit(h, undefined);
+    expect(beacons).toHaveLength(1);
+    const body = JSON.parse((await texts())[0]);
+    expect(validateOtlpJson(body)).toEqual([]);
+    // What the agent would send for the same options on the same page view.
+    const config = parseBrowserOptions(h.o, 'http://localhost:3000/');
+    const agents = resourceAttributes(config, { 'user_agent.original': 'unit', 'session.id': 'session', 'page_view.id': 'pageview' });
+    expect(body.resourceSpans[0].resource).toEqual(JSON.parse(encodeResource(agents)));
   });
 });

@@ -1,4 +1,7 @@
+import type { AttributeValue } from '@opentelemetry/api';
+import type { CoreConfig } from '../../core/config';
 import { redactUrl, safeRedactor } from '../../core/redact';
+import { resourceAttributes } from '../../core/resource';
 import { VERSION } from '../../core/version';
 import { KEEPALIVE_BUDGET } from '../constants';
 import type { ErrorRecord, Hub, Ids } from './hub';
@@ -13,11 +16,23 @@ import { hex } from './ids';
  * the agent's; JSON.stringify leaves out the members that are undefined.
  */
 
-type Attrs = Record<string, string | number | undefined>;
+type Value = AttributeValue | null | undefined;
+type Attrs = Record<string, Value>;
+/** An OTLP AnyValue, as core/otlp.ts writes it (null and undefined: left out). */
+const value = (v: Value): object | undefined =>
+  v == null
+    ? undefined
+    : typeof v == 'number'
+      ? Number.isSafeInteger(v) ? { intValue: '' + v } : { doubleValue: v }
+      : typeof v == 'boolean'
+        ? { boolValue: v }
+        : Array.isArray(v)
+          ? { arrayValue: { values: (v as Value[]).map(value).filter(Boolean) } }
+          : { stringValue: v };
 const attributes = (a: Attrs) =>
-  Object.entries(a)
-    .filter(([, v]) => v != null)
-    .map(([key, v]) => ({ key, value: typeof v == 'number' ? (v % 1 ? { doubleValue: v } : { intValue: '' + v }) : { stringValue: v } }));
+  Object.keys(a)
+    .filter((key) => a[key] != null)
+    .map((key) => ({ key, value: value(a[key]) }));
 /** Epoch ms as the decimal nanoseconds OTLP/JSON wants. */
 const nanos = (ms: number) => '' + Math.round(ms * 1e6);
 
@@ -107,17 +122,16 @@ export function deliverAtExit(h: Hub, page: Ids | undefined): void {
     }
   }
   // Route changes are not sent from here: they say little without the spans that follow.
-  const resource = attributes({
-    'service.name': o.serviceName,
-    'service.version': o.serviceVersion,
-    'deployment.environment.name': o.environment,
-    'telemetry.sdk.name': 'tracelet',
-    'telemetry.sdk.version': VERSION,
-    'user_agent.original': navigator.userAgent,
-    'session.id': h.sid,
-    'page_view.id': h.pv,
-    'tracelet.dropped.loader_full': h.n || undefined,
-  });
+  // The agent's resource, the user's attributes included: a visit is one service whichever
+  // stage delivered it. (The loader's rules passed: serviceName is a non-blank string.)
+  const resource = attributes(
+    resourceAttributes({ ...o, serviceName: o.serviceName.trim() } as CoreConfig, {
+      'user_agent.original': navigator.userAgent,
+      'session.id': h.sid,
+      'page_view.id': h.pv,
+      'tracelet.dropped.loader_full': h.n || undefined,
+    }),
+  );
   let body = '';
   // The browser takes 64 KiB of exit bodies in all: the newest spans give way, counted.
   while (spans.length && (body = JSON.stringify({ resourceSpans: [{ resource: { attributes: resource }, scopeSpans: [{ scope: { name: 'tracelet', version: VERSION }, spans }] }] })).length > KEEPALIVE_BUDGET - 4096) {

@@ -1,6 +1,7 @@
 import { listen } from '../lib/listen';
 import { onHidden } from '../lib/onHidden';
 import { redactUrl, safeRedactor } from '../../core/redact';
+import { resourceAttributes } from '../../core/resource';
 import { formatTraceparent, parseTraceparent } from '../../core/traceparent';
 import { matchesAny, ownUrls, toUrlRegExp } from '../../core/urlMatch';
 
@@ -10,4 +11,4 @@ import { matchesAny, ownUrls, toUrlRegExp } from '../../core/urlMatch';
  * downloads them once. (Constants cost less inlined than looked up.) The eager bundle and
  * the ESM build hold one copy of everything anyway.
  */
-export const LENT = { listen, onHidden, redactUrl, safeRedactor, formatTraceparent, parseTraceparent, matchesAny, ownUrls, toUrlRegExp };
+export const LENT = { listen, onHidden, redactUrl, safeRedactor, resourceAttributes, formatTraceparent, parseTraceparent, matchesAny, ownUrls, toUrlRegExp };

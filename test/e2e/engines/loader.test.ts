@@ -54,7 +54,7 @@ for (const where of ['same-origin', 'cross-origin'] as const) {
         expectEarlyRequests(spans, api, third);
         const load = spans.find((s) => s.name === 'documentLoad')!;
         expect(spans.find((s) => s.name === 'documentFetch')!.parentSpanId).toBe(load.spanId);
-        expect(load.resource).toMatchObject({ 'service.name': 'early', 'telemetry.sdk.name': 'tracelet' });
+        expect(load.resource).toMatchObject({ 'service.name': 'early', 'telemetry.sdk.name': 'tracelet', 'telemetry.sdk.language': 'webjs' });
         expect(spans.find((s) => s.name === 'FCP')!.attributes['web_vital.rating']).toMatch(/good|needs-improvement|poor/);
         // Nothing twice, even a moment later.
         await quiet(site.receiver);
