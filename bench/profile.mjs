@@ -14,7 +14,7 @@ import { pageUrl, startBenchSite } from './lib/site.mjs';
 import { loadSupport, ROOT } from './lib/support.mjs';
 
 const N = 400;
-const TOP = 15;
+const TOP = +(process.env.TOP ?? 15);
 const UNMINIFIED = 'tracelet-unminified.js';
 
 /** The eager bundle's rollup build, output plugins (terser) dropped; returns its source map. */
@@ -74,7 +74,8 @@ function selfTimes(profile, map) {
     scripts.set(script, (scripts.get(script) ?? 0) + ms);
     const mod = f.url.includes(UNMINIFIED) ? moduleOf(map, f.lineNumber, f.columnNumber) : undefined;
     if (mod) modules.set(mod, (modules.get(mod) ?? 0) + ms);
-    const key = `${f.functionName || '(anonymous)'}  ${mod ?? ''}`.trim();
+    const e = mod && !f.functionName ? map.findEntry(f.lineNumber, f.columnNumber) : undefined;
+    const key = `${f.functionName || '(anonymous)'}  ${mod ?? ''}${e ? ':' + e.originalLine + ':' + e.originalColumn : ''}`.trim();
     fns.set(key, (fns.get(key) ?? 0) + ms);
   }
   return { total, fns, scripts, modules };
