@@ -75,7 +75,7 @@ function selfTimes(profile, map) {
     const mod = f.url.includes(UNMINIFIED) ? moduleOf(map, f.lineNumber, f.columnNumber) : undefined;
     if (mod) modules.set(mod, (modules.get(mod) ?? 0) + ms);
     const e = mod && !f.functionName ? map.findEntry(f.lineNumber, f.columnNumber) : undefined;
-    const key = `${f.functionName || '(anonymous)'}  ${mod ?? ''}${e ? ':' + e.originalLine + ':' + e.originalColumn : ''}`.trim();
+    const key = `${f.functionName || '(anonymous)'}  ${mod ?? ''}${e ? ':' + (e.originalLine + 1) + ':' + (e.originalColumn + 1) : ''}`.trim();
     fns.set(key, (fns.get(key) ?? 0) + ms);
   }
   return { total, fns, scripts, modules };
