@@ -1,7 +1,9 @@
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { methodAttributes } from '../core/httpMethod';
 import { networkEvents } from '../core/networkEvents';
 import type { RequestRecord } from './loader/hub';
 import { startAdopted } from './agent/adopt';
+import { requestSpan } from './loader/requestSpan';
 import { watchResource } from './lib/resources';
 
 /*
@@ -18,8 +20,6 @@ import { watchResource } from './lib/resources';
 const MAX_WAIT_MS = 5000;
 /** How often the requests waiting for an entry are looked at (one timer for all). */
 const CHECK_MS = 1000;
-/** Methods the semantic conventions name; any other becomes `_OTHER`. */
-const KNOWN_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
 
 export interface Requests {
   /** A record that ended; its span follows its entry (or the wait's end). */
@@ -46,31 +46,9 @@ export function adoptRequests(tracerFor: (k: RequestRecord['k']) => Tracer): Req
   const finish = (r: RequestRecord, e?: PerformanceResourceTiming) => {
     waiting.get(r)?.();
     waiting.delete(r);
-    const method = KNOWN_METHODS.includes(r.m.toUpperCase()) ? r.m.toUpperCase() : '_OTHER';
-    const url = new URL(r.u);
-    const span = startAdopted(
-      tracerFor(r.k),
-      method,
-      {
-        kind: SpanKind.CLIENT,
-        startTime: r.s,
-        attributes: {
-          'http.request.method': method,
-          ...(method === '_OTHER' && { 'http.request.method_original': r.m }),
-          'url.full': r.u,
-          'server.address': url.hostname,
-          'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
-          ...(r.c && { 'http.response.status_code': r.c }),
-        },
-      },
-      r,
-      r.i,
-    );
-    const failed = r.x ?? (r.c! >= 400 ? String(r.c) : undefined);
-    if (failed) {
-      span.setAttribute('error.type', failed);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: r.x });
-    }
+    const { attributes, failed } = requestSpan(r);
+    const span = startAdopted(tracerFor(r.k), methodAttributes(r.m, attributes), { kind: SpanKind.CLIENT, startTime: r.s, attributes }, r, r.i);
+    if (failed) span.setStatus({ code: SpanStatusCode.ERROR, message: r.x });
     // How an XHR ended without a response, as an event (as the OTel XHR instrumentation does).
     if (r.k === 'xmlhttprequest' && r.x) span.addEvent(r.x === 'xhr_error' ? 'error' : r.x, r.e);
     const t0 = performance.timeOrigin;

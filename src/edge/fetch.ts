@@ -3,7 +3,7 @@ import { headersOf, injectHeaders } from '../core/formats';
 import type { EdgeAgent } from './agent';
 import { agentOf, edgeContext } from './context';
 import { redactUrl } from '../core/redact';
-import { methodAttributes } from './http';
+import { methodAttributes } from '../core/httpMethod';
 import { endSpanWith } from './span';
 
 export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;

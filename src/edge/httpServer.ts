@@ -3,7 +3,7 @@ import { extractParent } from '../core/formats';
 import { outgoingFlags } from '../core/propagation';
 import type { EdgeAgent } from './agent';
 import { agentRoot } from './context';
-import { methodAttributes } from './http';
+import { methodAttributes } from '../core/httpMethod';
 import { serverTimingEntries } from '../core/serverTiming';
 import { withServerTiming } from './serverTiming';
 import { runInSpan } from './span';

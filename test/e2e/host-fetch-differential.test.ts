@@ -70,6 +70,12 @@ describe('fetch: instrumented vs native, in Chromium', () => {
     const unread = span('response-unread');
     expect(Number(BigInt(unread.endTimeUnixNano) - BigInt(unread.startTimeUnixNano)) / 1e6).toBeLessThan(500);
     expect(unread.attributes['http.response.status_code']).toBe(200);
+    // Methods as the semantic conventions name them: an unknown one is `_OTHER` in a span named HTTP.
+    expect([span('custom-method'), span('patch-lowercase'), span('get-lowercase')].map((x) => [x.name, x.attributes['http.request.method'], x.attributes['http.request.method_original']])).toEqual([
+      ['HTTP', '_OTHER', 'PURGE'],
+      ['PATCH', 'PATCH', undefined],
+      ['GET', 'GET', undefined],
+    ]);
     // No request made two spans (a double-patched fetch would).
     expect(clients.filter((s) => String(s.attributes['url.full']).endsWith('c=string-url'))).toHaveLength(1);
   });

@@ -6,6 +6,7 @@ import { VERSION } from '../../core/version';
 import { KEEPALIVE_BUDGET } from '../constants';
 import type { ErrorRecord, Hub, Ids } from './hub';
 import { hex } from './ids';
+import { requestSpan } from './requestSpan';
 
 /*
  * A visit that ends before the agent has loaded still arrives: at `visibilitychange` to
@@ -101,17 +102,8 @@ export function deliverAtExit(h: Hub, page: Ids | undefined): void {
     if (r.k == 'fetch' || r.k == 'xmlhttprequest') {
       // For the agent, if it comes: this record is not to be sent again when it ends.
       r.d = 1;
-      const u = new URL(r.u);
-      const failed = r.x ?? (r.c! >= 400 ? '' + r.c : undefined);
-      const a = {
-        'http.request.method': r.m,
-        'url.full': url(r.u),
-        'server.address': u.hostname,
-        'server.port': +u.port || (u.protocol == 'https:' ? 443 : 80),
-        'http.response.status_code': r.c || undefined,
-        'error.type': failed,
-      };
-      span(r.m, 3, r.s, r.e ?? r.s, r, a, failed, undefined, r.i);
+      const { name, attributes, failed } = requestSpan(r, url(r.u));
+      span(name, 3, r.s, r.e ?? r.s, r, attributes, failed, undefined, r.i);
     } else if (r.k != 'route' && r.f! & 1) {
       const e = (r as ErrorRecord).r as Error | undefined;
       const error = e instanceof Error;
