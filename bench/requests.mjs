@@ -201,7 +201,10 @@ export async function run() {
       },
     },
   });
-  const agents = ['none', 'ref', ...(process.env.BENCH_FULL ? ['ref-nozone'] : []), ...(builds.loader && AGENT_SRC['tracelet-loader'] ? ['tracelet-loader-only'] : []), 'tracelet-full'];
+  // BENCH_AGENTS=a,b measures only those (an A/B of one agent's builds); the tables then leave out the rest.
+  const agents = ['none', 'ref', ...(process.env.BENCH_FULL ? ['ref-nozone'] : []), ...(builds.loader && AGENT_SRC['tracelet-loader'] ? ['tracelet-loader-only'] : []), 'tracelet-full'].filter(
+    (a) => !process.env.BENCH_AGENTS || process.env.BENCH_AGENTS.split(',').includes(a),
+  );
   const pages = 2;
   const rounds = Math.ceil(runs(160) / pages);
   const per = Object.fromEntries(agents.map((a) => [a, { rounds: [], ends: { fetch: [], xhr: [] }, pages: [] }]));
