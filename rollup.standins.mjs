@@ -11,6 +11,8 @@ const STAND_INS = [
   ['/@opentelemetry/sdk-trace/build/esm/inspect.js', '', 'noInspect'],
   ['/@opentelemetry/api/build/esm/metrics/NoopMeter.js', '', 'noMeter'],
   ['/@opentelemetry/api/build/esm/api/diag.js', '', 'noDiag'],
+  ['/@opentelemetry/api/build/esm/baggage/context-helpers.js', '', 'noBaggage'],
+  ['/@opentelemetry/api/build/esm/baggage/utils.js', '', 'noBaggage'],
   ['/@opentelemetry/resources/build/esm/index.js', '', 'noResources'],
   ['/@opentelemetry/instrumentation/build/esm/shimmer.js', '', 'noShimmer'],
   ['/sdk-trace/build/esm/sampler/ParentBasedSampler.js', '/sdk-trace/build/esm/TracerProvider', 'sdkDefaults'],
