@@ -12,6 +12,7 @@ const STAND_INS = [
   ['/@opentelemetry/api/build/esm/metrics/NoopMeter.js', '', 'noMeter'],
   ['/@opentelemetry/api/build/esm/api/diag.js', '', 'noDiag'],
   ['/@opentelemetry/api/build/esm/baggage/context-helpers.js', '', 'noBaggage'],
+  ['/@opentelemetry/core/build/esm/common/logging-error-handler.js', '', 'noErrorLog'],
   ['/@opentelemetry/api/build/esm/baggage/utils.js', '', 'noBaggage'],
   ['/@opentelemetry/resources/build/esm/index.js', '', 'noResources'],
   ['/@opentelemetry/instrumentation/build/esm/shimmer.js', '', 'noShimmer'],
