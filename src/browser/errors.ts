@@ -1,5 +1,6 @@
 import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { startAdopted } from './agent/adopt';
+import { describeError } from './loader/describeError';
 import type { ErrorRecord } from './loader/hub';
 
 /** The same error is recorded at most this often per window… */
@@ -14,17 +15,6 @@ interface Seen {
   suppressed: number;
 }
 
-function describe(reason: unknown): { type: string; message: string; stack?: string } {
-  if (reason instanceof Error) return { type: reason.name || 'Error', message: reason.message, stack: reason.stack };
-  let message: string;
-  try {
-    message = typeof reason === 'string' ? reason : JSON.stringify(reason) ?? String(reason);
-  } catch {
-    message = Object.prototype.toString.call(reason);
-  }
-  return { type: typeof reason === 'object' && reason ? (reason.constructor?.name ?? 'Object') : typeof reason, message };
-}
-
 /**
  * The loader's `error` and `unhandledrejection` records become spans named `exception` with
  * status ERROR and an `exception` event, in the trace they happened in. The same error
@@ -35,7 +25,7 @@ export function adoptErrors(tracer: Tracer, onSuppressed: (n: number) => void): 
   const seen = new Map<string, Seen>();
 
   return (r) => {
-    const d = describe(r.r);
+    const d = describeError(r.r);
     const key = r.k + '|' + d.type + '|' + d.message + '|' + (d.stack ?? '').split('\n', 2)[1];
     let s = seen.get(key);
     if (!s || r.s - s.start > WINDOW_MS) {

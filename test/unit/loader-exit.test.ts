@@ -98,4 +98,17 @@ describe('the loader at exit', () => {
     const agents = resourceAttributes(config, { 'user_agent.original': 'unit', 'session.id': 'session', 'page_view.id': 'pageview' });
     expect(body.resourceSpans[0].resource).toEqual(JSON.parse(encodeResource(agents)));
   });
+
+  it('describes a thrown value as the agent does: a rejection with a plain object keeps its JSON', async () => {
+    const { texts } = setup();
+    const h = hub([{ k: 'unhandledrejection', s: 1030, r: { code: 42, reason: 'quota' }, t: T, f: 1 }]);
+    deliverAtExit(h, undefined);
+    const body = JSON.parse((await texts())[0]);
+    expect(validateOtlpJson(body)).toEqual([]);
+    const span = body.resourceSpans[0].scopeSpans[0].spans.find((s: { name: string }) => s.name === 'exception');
+    const attrs = (list: { key: string; value: { stringValue?: string } }[]) => Object.fromEntries(list.map((a) => [a.key, a.value.stringValue]));
+    expect(attrs(span.attributes)).toEqual({ 'exception.type': 'Object', 'tracelet.error.source': 'unhandledrejection' });
+    expect(attrs(span.events[0].attributes)).toEqual({ 'exception.type': 'Object', 'exception.message': '{"code":42,"reason":"quota"}' });
+    expect(span.status).toEqual({ code: 2, message: '{"code":42,"reason":"quota"}' });
+  });
 });

@@ -5,6 +5,7 @@ import { resourceAttributes } from '../../core/resource';
 import { VERSION } from '../../core/version';
 import { KEEPALIVE_BUDGET } from '../constants';
 import type { ErrorRecord, Hub, Ids } from './hub';
+import { describeError } from './describeError';
 import { hex } from './ids';
 import { requestSpan } from './requestSpan';
 
@@ -105,11 +106,9 @@ export function deliverAtExit(h: Hub, page: Ids | undefined): void {
       const { name, attributes, failed } = requestSpan(r, url(r.u));
       span(name, 3, r.s, r.e ?? r.s, r, attributes, failed, undefined, r.i);
     } else if (r.k != 'route' && r.f! & 1) {
-      const e = (r as ErrorRecord).r as Error | undefined;
-      const error = e instanceof Error;
-      const a = { 'exception.type': error ? e.name : typeof e, 'exception.message': error ? e.message : '' + e, 'exception.stacktrace': e?.stack };
-      span('exception', 1, r.s, r.s, r, { 'exception.type': a['exception.type'], 'tracelet.error.source': r.k }, a['exception.message'], [
-        { timeUnixNano: nanos(r.s), name: 'exception', attributes: attributes(a) },
+      const d = describeError((r as ErrorRecord).r);
+      span('exception', 1, r.s, r.s, r, { 'exception.type': d.type, 'tracelet.error.source': r.k }, d.message, [
+        { timeUnixNano: nanos(r.s), name: 'exception', attributes: attributes({ 'exception.type': d.type, 'exception.message': d.message, 'exception.stacktrace': d.stack }) },
       ]);
     }
   }

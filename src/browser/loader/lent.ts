@@ -4,6 +4,7 @@ import { redactUrl, safeRedactor } from '../../core/redact';
 import { resourceAttributes } from '../../core/resource';
 import { formatTraceparent, parseTraceparent } from '../../core/traceparent';
 import { matchesAny, ownUrls, toUrlRegExp } from '../../core/urlMatch';
+import { describeError } from './describeError';
 import { requestSpan } from './requestSpan';
 
 /**
@@ -12,4 +13,4 @@ import { requestSpan } from './requestSpan';
  * downloads them once. (Constants cost less inlined than looked up.) The eager bundle and
  * the ESM build hold one copy of everything anyway.
  */
-export const LENT = { listen, onHidden, redactUrl, safeRedactor, resourceAttributes, formatTraceparent, parseTraceparent, matchesAny, ownUrls, toUrlRegExp, requestSpan };
+export const LENT = { listen, onHidden, redactUrl, safeRedactor, resourceAttributes, formatTraceparent, parseTraceparent, matchesAny, ownUrls, toUrlRegExp, requestSpan, describeError };
