@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
+import { waitFor } from '../../support/edge';
 import { startSite, type Site } from '../../support/site';
 import { flushUntil, forEachEngine, waitForAgent } from '../../support/engines';
 import { newEchoState, sameOriginRoutes } from '../host-echo';
@@ -89,11 +90,17 @@ describe('request edge cases (issue 16 bugs 2 and 3)', () => {
       const page = await newPage();
       await page.goto(`${site.page.url}/edge.html`);
       await waitForAgent(page);
-      await page.evaluate(async () => {
+      await page.evaluate(() => {
         const x = new XMLHttpRequest();
-        x.open('GET', '/slow?c=reopen-first&ms=1500');
+        (window as unknown as { reopened: XMLHttpRequest }).reopened = x;
+        x.open('GET', '/slow?c=reopen-first&ms=5000');
         x.send();
-        await new Promise((r) => setTimeout(r, 300));
+      });
+      // Re-opened once the server has the first request: a fixed 300 ms was not always enough
+      // on a loaded machine (Firefox in CI: the server never saw it, so it had no traceparent).
+      await waitFor(() => state.seen.some((s) => s.c === 'reopen-first'), 10_000, 'the first request at the server');
+      await page.evaluate(async () => {
+        const x = (window as unknown as { reopened: XMLHttpRequest }).reopened;
         // open() on a request in flight aborts it, silently (no abort event).
         x.open('GET', '/echo?c=reopen-second');
         await new Promise((done) => {
