@@ -4,7 +4,7 @@
  * the page's `Tracelet` exposes `trace` and `context` only, an app's own copy of the API has
  * its own helpers, and the agent itself only extracts a traceparent (document-load) and
  * registers its propagator. What they would do is done without baggage: none is read or
- * kept. About 300 bytes gzip of a Baggage implementation that never runs.
+ * kept. A Baggage implementation that never runs: about 120 bytes gzip of the agent.
  */
 import type { Baggage, Context } from '@opentelemetry/api';
 
