@@ -20,5 +20,12 @@ export function init(options: BrowserOptions): Tracelet {
         // The chunk did not load: the loader keeps delivering at exit.
       },
     ),
+    // The loader's exit delivery, a chunk of its own asked for at once: the app's first
+    // chunk then holds the capture alone.
+    (use) =>
+      void import('./browser/loader/exit').then(
+        (m) => use(m.watchExit),
+        () => {},
+      ),
   );
 }

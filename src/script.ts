@@ -1,5 +1,6 @@
 import { boot, getAgent, initWith, onReady, type Tracelet } from './browser/loader/api';
 import type { BrowserOptions } from './browser/options';
+import { watchExit } from './browser/loader/exit';
 import { scriptAgentLoader } from './browser/loader/index';
 import { LENT } from './browser/loader/lent';
 import { optionsFromScriptTag } from './browser/scriptTag';
@@ -17,7 +18,8 @@ let api = w.Tracelet as { init(o: BrowserOptions): Tracelet } | undefined;
 if (!api) {
   const load = scriptAgentLoader(script);
   // The agent takes its lent modules (loader/lent.ts) and the hub from a loader of its own version only.
-  const own = { init: (o: BrowserOptions) => initWith(o, load), onReady, getAgent, __boot: boot, __lib: LENT, __v: VERSION };
+  // Its own exit delivery is in this file: a visit still arrives when the agent never does.
+  const own = { init: (o: BrowserOptions) => initWith(o, load, (use) => use(watchExit)), onReady, getAgent, __boot: boot, __lib: LENT, __v: VERSION };
   api = w.Tracelet = own;
 }
 // A second loader tag starts nothing of its own: its options go to the first (which warns).

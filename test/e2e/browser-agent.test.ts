@@ -10,6 +10,8 @@ import { serveStatic, type Handler } from '../support/http';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 const CLIENT = 3; // OTLP SpanKind
+/** The app's chunk holding the agent (agent/start.ts), as test/support/bundle.ts names chunks. */
+const AGENT_CHUNK = 'chunk-start.js';
 
 let browser: Browser;
 let site: Site;
@@ -22,9 +24,15 @@ beforeAll(async () => {
   const dir = await bundleApp(resolve(FIXTURES, 'esm-app.js'));
   const app = serveStatic(dir);
   const routes = await appRoutes(dir, '/app/', (f) => ((req, res, body) => app({ ...req, url: '/' + f } as typeof req, res, body)) as Handler);
+  // The same app whose agent chunk never arrives (a deploy that lost it): /noagent/.
+  const noAgent = await appRoutes(dir, '/noagent/', (f) =>
+    f === AGENT_CHUNK ? ((_req, res) => void res.writeHead(404).end()) as Handler : ((req, res, body) => app({ ...req, url: '/' + f } as typeof req, res, body)) as Handler,
+  );
   site = await startSite(FIXTURES, {
     '/agent.html': htmlTemplate(resolve(FIXTURES, 'agent.html'), () => ({ ENDPOINT: site.receiver.url, PROPAGATE: api.url })),
+    '/esm-noagent.html': (_req, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script type="module" src="/noagent/app.js"></script>esm'),
     ...routes,
+    ...noAgent,
   });
   browser = await launchChromium();
 });
@@ -168,6 +176,29 @@ describe('ESM entry bundled into an app, in Chromium', () => {
     expect(traceparentOf(api.seen, '/api/esm')).toBe(`00-${client.traceId}-${client.spanId}-01`);
     expect(site.receiver.rejected).toEqual([]);
     expect(problems.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('the agent chunk never arrives: the exit chunk, asked for at init, delivers the visit at exit', async () => {
+    site.receiver.reset();
+    api.seen.length = 0;
+    const page = await browser.newPage();
+    const problems = collectPageProblems(page);
+    await page.goto(`${site.page.url}/esm-noagent.html?api=${encodeURIComponent(api.url)}&endpoint=${encodeURIComponent(site.receiver.url)}`);
+    for (let i = 0; i < 100 && !api.seen.some((s) => s.path === '/api/esm'); i++) await page.waitForTimeout(50);
+    await page.waitForFunction(() => document.readyState === 'complete');
+    // Past the idle time at which the agent's chunk was asked for (and refused).
+    await page.waitForTimeout(1500);
+    expect(site.receiver.spans).toEqual([]);
+    await page.goto(`${site.page.url}/blank.html`);
+    const spans = await site.receiver.waitForSpans((s) => s.some((x) => x.name === 'documentLoad') && s.some((x) => x.kind === CLIENT), 15_000);
+    const client = spans.find((s) => s.kind === CLIENT && s.attributes['url.full'] === api.url + '/api/esm')!;
+    expect(client).toBeDefined();
+    expect(traceparentOf(api.seen, '/api/esm')).toBe(`00-${client.traceId}-${client.spanId}-01`);
+    expect(client.resource['service.name']).toBe('esm-app');
+    expect(spans.map((s) => s.name)).toEqual(expect.arrayContaining(['documentLoad', 'documentFetch', 'TTFB']));
+    expect(site.receiver.rejected).toEqual([]);
+    expect(problems.errors.filter((e) => !/Failed to load resource|chunk-start|dynamically imported module/.test(e))).toEqual([]);
     await page.close();
   });
 });

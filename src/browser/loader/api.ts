@@ -1,7 +1,7 @@
 import type { Agent } from '../agent/types';
 import type { BrowserOptions } from '../options';
 import type { Hub } from './hub';
-import { startLoader, type AgentLoader } from './index';
+import { startLoader, type AgentLoader, type ExitLoader } from './index';
 
 /** What `init` returns at once; the agent itself comes when the page is idle. */
 export interface Tracelet {
@@ -51,14 +51,14 @@ export function onReady(cb: (agent: Agent) => void): void {
  * Stage one: capture now, the agent later. A wrong option: a disabled handle, the page
  * untouched, and the agent comes at once to name the mistake in one console error.
  */
-export function initWith(options: BrowserOptions, how: AgentLoader): Tracelet {
+export function initWith(options: BrowserOptions, how: AgentLoader, exit?: ExitLoader): Tracelet {
   if (handle) {
     console.warn('tracelet: init() was called again; the running agent is kept and returned');
     return handle;
   }
   loader = how;
   asked = false;
-  const h = (hub = startLoader(options, load));
+  const h = (hub = startLoader(options, load, exit));
   if (!h) {
     refused.push(options);
     how();

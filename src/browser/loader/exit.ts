@@ -6,6 +6,8 @@ import { VERSION } from '../../core/version';
 import { KEEPALIVE_BUDGET } from '../constants';
 import type { ErrorRecord, Hub, Ids } from './hub';
 import { describeError } from './describeError';
+import type { ExitWatch } from './index';
+import { onHidden } from '../lib/onHidden';
 import { hex } from './ids';
 import { requestSpan } from './requestSpan';
 
@@ -37,6 +39,9 @@ const attributes = (a: Attrs) =>
     .map((key) => ({ key, value: value(a[key]) }));
 /** Epoch ms as the decimal nanoseconds OTLP/JSON wants. */
 const nanos = (ms: number) => '' + Math.round(ms * 1e6);
+
+/** Delivers at each exit (the page hidden or left) while no agent runs. */
+export const watchExit: ExitWatch = (h, page) => onHidden(() => deliverAtExit(h, page()));
 
 /** Encodes and hands over everything the loader holds; nothing once the agent runs. */
 export function deliverAtExit(h: Hub, page: Ids | undefined): void {

@@ -1,11 +1,9 @@
 import { AGENT_FILE } from '../constants';
-import { onHidden } from '../lib/onHidden';
 import { captureErrors } from './errors';
 import { checkOptions } from './options';
-import { deliverAtExit } from './exit';
 import { captureFetch } from './fetch';
 import type { BrowserOptions } from '../options';
-import type { Hub } from './hub';
+import type { Hub, Ids } from './hub';
 import { hex } from './ids';
 import { addScript, afterLoadIdle } from './loadAgent';
 import { pageIds } from './page';
@@ -24,12 +22,23 @@ const CAPTURES: [string, (h: Hub) => () => void][] = [
 /** How the agent comes: a script element (script tag) or a dynamic import (ESM). */
 export type AgentLoader = () => void;
 
+/** The loader's own delivery at an exit (loader/exit.ts `watchExit`), until its stop. */
+export type ExitWatch = (h: Hub, page: () => Ids | undefined) => () => void;
+
+/**
+ * How that delivery comes: in the loader's own file (script tag: it must work when the
+ * agent never arrives), as a chunk asked for at once (ESM: the app's first chunk holds the
+ * capture alone), or not at all (the eager builds start the agent with the loader, and
+ * the agent owns every exit).
+ */
+export type ExitLoader = (use: (watch: ExitWatch) => void) => void;
+
 /**
  * Stage one. Starts capturing at once, delivers by itself at an exit until the agent runs,
  * and loads the agent after the load event when the page is idle. Undefined, with the page
  * untouched, when an option is wrong.
  */
-export function startLoader(o: BrowserOptions, loadAgent: (h: Hub) => void): Hub | undefined {
+export function startLoader(o: BrowserOptions, loadAgent: (h: Hub) => void, exit?: ExitLoader): Hub | undefined {
   const checked = checkOptions(o);
   if (!checked) return undefined;
   // Read when first needed, not while the page loads: the first sessionStorage access of a
@@ -66,7 +75,8 @@ export function startLoader(o: BrowserOptions, loadAgent: (h: Hub) => void): Hub
   };
   const on = (o.instrumentations ?? {}) as Record<string, boolean>;
   for (const [name, capture] of CAPTURES) if (on[name] !== false) h.stops.push(capture(h));
-  h.stops.push(onHidden(() => deliverAtExit(h, page())));
+  // (A chunk that comes after a shutdown watches nothing.)
+  exit?.((watch) => h.on && h.stops.push(watch(h, page)));
   afterLoadIdle(() => h.on && loadAgent(h));
   return h;
 }
