@@ -106,9 +106,12 @@ async function driver(cfg) {
           }),
       },
     };
-    const block = async (kind, mode) => {
+    const block = async (kind, mode, r) => {
       const sync = [];
       const total = [];
+      // Traced pages (cpu): a mark opens the block's window, and a pause after it lets the
+      // block's deferred work (span ends, the stock stack's 300 ms timers) land in its window.
+      if (cfg.gapMs) performance.mark(`tlb ${r} ${kind} ${mode}`);
       const tb = now();
       for (let i = 0; i < cfg.k; i++) {
         const [s, t] = await one[kind][mode](next());
@@ -116,14 +119,16 @@ async function driver(cfg) {
         total.push(t);
       }
       // µs: median sync call, median request, mean request (block wall time / K).
-      return [med(sync) * 1000, med(total) * 1000, ((now() - tb) * 1000) / cfg.k];
+      const res = [med(sync) * 1000, med(total) * 1000, ((now() - tb) * 1000) / cfg.k];
+      if (cfg.gapMs) await sleep(cfg.gapMs);
+      return res;
     };
     for (let r = 0; r < cfg.warmup + cfg.rounds; r++) {
       const row = {};
       for (const kind of ['fetch', 'xhr']) {
         row[kind] = {};
         // Alternate which block goes first, so neither always follows the other's leftovers.
-        for (const mode of r % 2 ? ['instr', 'native'] : ['native', 'instr']) row[kind][mode] = await block(kind, mode);
+        for (const mode of r % 2 ? ['instr', 'native'] : ['native', 'instr']) row[kind][mode] = await block(kind, mode, r);
       }
       if (r >= cfg.warmup) out.rounds.push(row);
       if (now() - t0 > cfg.maxMs) {
@@ -131,6 +136,7 @@ async function driver(cfg) {
         break;
       }
     }
+    if (cfg.gapMs) performance.mark('tlb end');
     // Span end, one instrumented request at a time: from the response (body read / loadend)
     // until the agent counts the span as ended.
     out.ends = { fetch: [], xhr: [] };
@@ -173,6 +179,37 @@ function requestsPage(q, site) {
     agent = agentTag(new URLSearchParams({ agent: 'tracelet-loader', start: 'tag', endpoint, agentSrc: MISSING_AGENT_SRC }), endpoint);
   }
   return `<!doctype html><html><head><meta charset="utf-8"><title>requests</title>${native}${agent}</head><body><p>requests</p><script>(${driver.toString()})(${JSON.stringify(cfg)});</script></body></html>`;
+}
+
+/** Traced pages (BENCH_CPU): fewer rounds, each block followed by a pause longer than the stock stack's 300 ms span-end timers. */
+const CPU = { rounds: 8, warmup: 2, k: 20, gapMs: 350, seconds: 30 };
+
+/**
+ * The renderer main thread's busy time per request in each block's window, from a startup
+ * trace: a window runs from the block's mark to the next mark (so it holds the block's pause
+ * and the deferred work in it), and busy time is the union of the thread's top-level tasks
+ * in it. The marks name the thread: `performance.mark` is traced on the page's main thread.
+ */
+function busyPerBlock(events, k) {
+  const marks = events.filter((e) => typeof e.name === 'string' && e.name.startsWith('tlb ') && String(e.cat).includes('blink.user_timing')).sort((a, b) => a.ts - b.ts);
+  if (!marks.length) throw new Error('the trace holds none of the page marks');
+  const { pid, tid } = marks[0];
+  // Top-level tasks only (a nested run loop's tasks are inside one), with their thread time.
+  const tasks = [];
+  for (const e of events.filter((x) => x.pid === pid && x.tid === tid && x.ph === 'X' && x.name === 'ThreadControllerImpl::RunTask').sort((x, y) => x.ts - y.ts)) {
+    const last = tasks[tasks.length - 1];
+    if (!last || e.ts >= last.ts + last.dur) tasks.push(e);
+  }
+  const out = new Map();
+  let j = 0;
+  for (let i = 0; i + 1 < marks.length; i++) {
+    const [a, b] = [marks[i].ts, marks[i + 1].ts];
+    let busy = 0;
+    // A task is counted in the window it started in (the block's mark is set inside one).
+    for (; j < tasks.length && tasks[j].ts < b; j++) if (tasks[j].ts >= a) busy += tasks[j].tdur ?? tasks[j].dur;
+    out.set(marks[i].name.slice(4), busy / k);
+  }
+  return out;
 }
 
 const diffs = (rounds, kind, field) => rounds.map((r) => r[kind].instr[field] - r[kind].native[field]);
@@ -246,29 +283,52 @@ export async function run() {
   const pages = +(process.env.BENCH_PAGES ?? 4);
   const rounds = Math.ceil(runs(160) / pages);
   const per = Object.fromEntries(agents.map((a) => [a, { rounds: [], ends: { fetch: [], xhr: [] }, pages: [] }]));
+  // BENCH_CPU=1 (or BENCH_FULL): traced pages besides, for the main thread's busy time per
+  // request, which neither the network nor the other core blurs (about 40 s a page).
+  const cpuPages = process.env.BENCH_CPU || process.env.BENCH_FULL ? +(process.env.BENCH_CPU_PAGES ?? 2) : 0;
+  const cpu = Object.fromEntries(agents.map((a) => [a, []]));
   let seq = 0;
+  /** One page of `kind` in a fresh browser: what its driver reported (and its trace's events, traced). */
+  const openPage = async (kind, p, extra, trace) => {
+    const id = `${kind}-${p}-${seq++}`;
+    const cfg = { id, kind, url: site.page.url + '/api/ping', resultUrl: site.page.url + '/req/result', rounds, warmup: WARMUP, k: K, readyMs: 15_000, endedWaitMs: 1500, settleMs: 400, ends: ENDS, maxMs: 120_000, agentSrc: MISSING_AGENT_SRC, ...extra };
+    const report = new Promise((resolve) => pending.set(id, resolve));
+    const url = `${site.page.url}/req?${new URLSearchParams({ kind, cfg: JSON.stringify(cfg) })}`;
+    let r;
+    const tp = Date.now();
+    try {
+      r = await openWithoutDevTools(url, report, { timeoutMs: PAGE_TIMEOUT_MS, trace });
+      if (process.env.BENCH_DEBUG) console.error(`requests: ${kind} page ${p}${trace ? ' (traced)' : ''}: ${Date.now() - tp} ms`);
+    } finally {
+      pending.delete(id);
+    }
+    const got = trace ? { ...r.report, events: r.trace } : r;
+    if (got.errors.length) throw new Error(`${kind}: the page reported errors:\n${got.errors.join('\n')}`);
+    if (!got.isolated) throw new Error(`${kind}: the page was not cross-origin isolated (100 µs timers)`);
+    site.receiver.reset();
+    return got;
+  };
   try {
     await withDeadline('request overhead', 420_000, async () => {
       for (let p = 0; p < pages; p++) {
         for (const kind of p % 2 ? [...agents].reverse() : agents) {
-          const id = `${kind}-${p}-${seq++}`;
-          const cfg = { id, kind, url: site.page.url + '/api/ping', resultUrl: site.page.url + '/req/result', rounds, warmup: WARMUP, k: K, readyMs: 15_000, endedWaitMs: 1500, settleMs: 400, ends: ENDS, maxMs: 120_000, agentSrc: MISSING_AGENT_SRC };
-          const report = new Promise((resolve) => pending.set(id, resolve));
-          const url = `${site.page.url}/req?${new URLSearchParams({ kind, cfg: JSON.stringify(cfg) })}`;
-          let r;
-          const tp = Date.now();
-          try {
-            r = await openWithoutDevTools(url, report, { timeoutMs: PAGE_TIMEOUT_MS });
-            if (process.env.BENCH_DEBUG) console.error(`requests: ${kind} page ${p}: ${Date.now() - tp} ms`);
-          } finally {
-            pending.delete(id);
-          }
-          if (r.errors.length) throw new Error(`${kind}: the page reported errors:\n${r.errors.join('\n')}`);
-          if (!r.isolated) throw new Error(`${kind}: the page was not cross-origin isolated (100 µs timers)`);
+          const r = await openPage(kind, p, {});
           per[kind].rounds.push(...r.rounds.map((x) => ({ ...x, page: p })));
           for (const k of ['fetch', 'xhr']) per[kind].ends[k].push(...r.ends[k]);
           per[kind].pages.push({ rounds: r.rounds.length, truncated: !!r.truncated, agentAfterLoadMs: r.agentAfterLoadMs, agentRequested: r.agentRequested, agentAtEnd: r.agentAtEnd, endedTotal: r.endedTotal });
-          site.receiver.reset();
+        }
+      }
+    });
+    await withDeadline('request CPU (traced)', cpuPages * agents.length * (CPU.seconds + 45) * 1000, async () => {
+      for (let p = 0; p < cpuPages; p++) {
+        for (const kind of p % 2 ? [...agents].reverse() : agents) {
+          const r = await openPage(kind, p, { rounds: CPU.rounds, warmup: CPU.warmup, k: CPU.k, gapMs: CPU.gapMs, ends: 0, maxMs: (CPU.seconds - 8) * 1000 }, { categories: 'toplevel,blink.user_timing', seconds: CPU.seconds });
+          const busy = busyPerBlock(r.events, CPU.k);
+          // Field 3 of a block: the main thread's busy µs per request in the block's window.
+          for (const [i, row] of r.rounds.entries()) {
+            for (const k of ['fetch', 'xhr']) for (const mode of ['native', 'instr']) row[k][mode][3] = busy.get(`${CPU.warmup + i} ${k} ${mode}`) ?? NaN;
+            if (['fetch', 'xhr'].every((k) => Number.isFinite(row[k].native[3] + row[k].instr[3]))) cpu[kind].push({ ...row, page: p });
+          }
         }
       }
     });
@@ -340,8 +400,20 @@ export async function run() {
       : builds.note + '.',
     'Stock stack with Zone: Zone.js patches Promise, timers and XHR events for the whole page, so its native blocks pay part of that too; "added" is what its fetch/XHR instrumentation adds on top.',
   ];
-  const text = ['== 3. Request overhead (Chromium without DevTools, loopback) ==', table(rows), '', table(ratioRows), ...notes].join('\n');
-  const md = ['### 3. Request overhead (Chromium without DevTools, loopback)', '', mdTable(rows), '', mdTable(ratioRows), '', ...notes.map((n) => '- ' + n)].join('\n');
+  // The main thread's busy time (BENCH_CPU): what the page's thread spent, waiting left out.
+  const cpuAdded = (a, k) => stat(diffs(cpu[a], k, 3));
+  const cpuRatio = (a, k) => `${fmtRatio(ratio(cpuAdded(a, k).median, cpuAdded('ref', k).median))} [${ratioInterval(cpu[a], cpu.ref, k, 3).map((x) => fmt(x, 2)).join(', ')}]`;
+  const cpuRows = [['agent', 'kind', 'rounds', 'native busy µs/req', 'instrumented busy µs/req', 'added busy µs/req [IQR]', 'vs stock stack [95% interval]']];
+  for (const a of cpuPages ? agents : []) {
+    for (const k of ['fetch', 'xhr']) {
+      const rs = cpu[a];
+      cpuRows.push([AGENT_LABEL[a], k === 'xhr' ? 'XHR' : 'fetch', rs.length, fmt(median(rs.map((r) => r[k].native[3]))), fmt(median(rs.map((r) => r[k].instr[3]))), withIqr(cpuAdded(a, k)), a.startsWith('tracelet') && cpu.ref?.length ? cpuRatio(a, k) : '']);
+    }
+  }
+  const cpuNote = `Main-thread busy time (BENCH_CPU=1 or BENCH_FULL=1): ${cpuPages} more pages per agent, each in a browser recording a startup trace (toplevel, blink.user_timing; still no DevTools client), ${CPU.rounds} rounds after ${CPU.warmup} warm-up, blocks of ${CPU.k} requests, a ${CPU.gapMs} ms pause after each block. A block's window runs from its mark to the next block's, so its deferred work (span ends, the stock stack's 300 ms timers, exports that fall due) counts in it; busy = the thread (CPU) time of the renderer main thread's top-level tasks that start in the window, per request. "added" = instrumented − native window of the same round. Unlike the wall time above, waiting on the network and on the other core does not count.`;
+  const cpuText = cpuPages ? ['', table(cpuRows), cpuNote] : [];
+  const text = ['== 3. Request overhead (Chromium without DevTools, loopback) ==', table(rows), '', table(ratioRows), ...notes, ...cpuText].join('\n');
+  const md = ['### 3. Request overhead (Chromium without DevTools, loopback)', '', mdTable(rows), '', mdTable(ratioRows), '', ...notes.map((n) => '- ' + n), ...(cpuPages ? ['', mdTable(cpuRows), '', '- ' + cpuNote] : [])].join('\n');
   const h = (k, label) => {
     const t = m[T][k];
     const s = m.ref[k];
@@ -355,7 +427,10 @@ export async function run() {
   if (m['tracelet-loader-only']) {
     headline.push(['fetch / XHR added, loader alone', `${fmt(m['tracelet-loader-only'].fetch.added.median)} / ${fmt(m['tracelet-loader-only'].xhr.added.median)} µs`, '', `${fmtRatio(rr('tracelet-loader-only', 'fetch', 'added'))} / ${fmtRatio(rr('tracelet-loader-only', 'xhr', 'added'))}`, '']);
   }
-  return { name: 'requests', text, md, headline, data: { medians: m, pages: Object.fromEntries(agents.map((a) => [a, per[a].pages])), rounds: Object.fromEntries(agents.map((a) => [a, per[a].rounds])), ends: Object.fromEntries(agents.map((a) => [a, per[a].ends])) } };
+  if (cpuPages && cpu[T]?.length && cpu.ref?.length) {
+    headline.push(['fetch / XHR main-thread busy time added', `${fmt(cpuAdded(T, 'fetch').median)} / ${fmt(cpuAdded(T, 'xhr').median)} µs`, `${fmt(cpuAdded('ref', 'fetch').median)} / ${fmt(cpuAdded('ref', 'xhr').median)} µs`, `${cpuRatio(T, 'fetch')} / ${cpuRatio(T, 'xhr')}`, '']);
+  }
+  return { name: 'requests', text, md, headline, data: { cpu, medians: m, pages: Object.fromEntries(agents.map((a) => [a, per[a].pages])), rounds: Object.fromEntries(agents.map((a) => [a, per[a].rounds])), ends: Object.fromEntries(agents.map((a) => [a, per[a].ends])) } };
 }
 
 await main(import.meta.url, run);

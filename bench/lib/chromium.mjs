@@ -4,7 +4,7 @@
 // profile; the page reports by POSTing to the bench server, and the browser (and its process
 // group) is killed afterwards by its pid. Nothing else is touched.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from './common.mjs';
@@ -13,11 +13,17 @@ import { loadSupport } from './support.mjs';
 /**
  * Opens `url` and resolves with what `report` (a promise the bench server settles when the
  * page POSTs) resolves with; rejects after `timeoutMs` or when the browser exits first.
+ * With `trace` ({ categories, seconds }), the browser also records a trace from its start,
+ * still with no DevTools client: Chromium's startup tracing writes it as JSON once `seconds`
+ * have passed (a trace cut short by closing the browser is never written), and it comes back
+ * as `{ report, trace }`.
  */
-export async function openWithoutDevTools(url, report, { timeoutMs }) {
+export async function openWithoutDevTools(url, report, { timeoutMs, trace }) {
   const { CHROMIUM_ARGS } = await loadSupport();
   const profile = await mkdtemp(join(tmpdir(), 'tracelet-bench-'));
-  const args = [...CHROMIUM_ARGS, '--headless', `--user-data-dir=${profile}`, '--no-default-browser-check', '--disable-extensions', url];
+  const traceFile = join(profile, 'trace.json');
+  const tracing = trace ? [`--trace-startup=${trace.categories}`, '--trace-startup-format=json', `--trace-startup-file=${traceFile}`, `--trace-startup-duration=${trace.seconds}`] : [];
+  const args = [...CHROMIUM_ARGS, '--headless', `--user-data-dir=${profile}`, '--no-default-browser-check', '--disable-extensions', ...tracing, url];
   // detached: its own process group, so the renderer and utility processes go with it.
   const child = spawn(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -39,9 +45,9 @@ export async function openWithoutDevTools(url, report, { timeoutMs }) {
   const t0 = Date.now();
   try {
     return await Promise.race([
-      report.then((r) => {
+      report.then(async (r) => {
         if (process.env.BENCH_DEBUG) console.error(`chromium: reported after ${Date.now() - t0} ms`);
-        return r;
+        return trace ? { report: r, trace: await traceWritten(traceFile, t0 + trace.seconds * 1000 + 30_000) } : r;
       }),
       exit.then((how) => {
         throw new Error(`chromium exited (${how}) before the page reported:\n${stderr.slice(-1500)}`);
@@ -65,5 +71,17 @@ export async function openWithoutDevTools(url, report, { timeoutMs }) {
     } catch {}
     await rm(profile, { recursive: true, force: true, maxRetries: 3 });
     if (process.env.BENCH_DEBUG) console.error(`chromium: closed after ${Date.now() - t0} ms`);
+  }
+}
+
+/** The startup trace's events, once Chromium has written the whole file (until `deadline`). */
+async function traceWritten(file, deadline) {
+  for (;;) {
+    try {
+      return JSON.parse(await readFile(file, 'utf8')).traceEvents;
+    } catch (e) {
+      if (Date.now() > deadline) throw new Error(`no complete trace in ${file}`, { cause: e });
+    }
+    await sleep(500);
   }
 }
