@@ -402,7 +402,7 @@ export async function run() {
   ];
   // The main thread's busy time (BENCH_CPU): what the page's thread spent, waiting left out.
   const cpuAdded = (a, k) => stat(diffs(cpu[a], k, 3));
-  const cpuRatio = (a, k) => `${fmtRatio(ratio(cpuAdded(a, k).median, cpuAdded('ref', k).median))} [${ratioInterval(cpu[a], cpu.ref, k, 3).map((x) => fmt(x, 2)).join(', ')}]`;
+  const cpuRatio = (a, k) => `${fmtRatio(ratio(cpuAdded(a, k).median, cpuAdded('ref', k).median))} [${(intervals[`${a} ${k} busy`] ??= ratioInterval(cpu[a], cpu.ref, k, 3)).map((x) => fmt(x, 2)).join(', ')}]`;
   const cpuRows = [['agent', 'kind', 'rounds', 'native busy µs/req', 'instrumented busy µs/req', 'added busy µs/req [IQR]', 'vs stock stack [95% interval]']];
   for (const a of cpuPages ? agents : []) {
     for (const k of ['fetch', 'xhr']) {

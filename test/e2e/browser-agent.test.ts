@@ -23,11 +23,10 @@ beforeAll(async () => {
   third = await startApi({ allowTraceHeaders: false });
   const dir = await bundleApp(resolve(FIXTURES, 'esm-app.js'));
   const app = serveStatic(dir);
-  const routes = await appRoutes(dir, '/app/', (f) => ((req, res, body) => app({ ...req, url: '/' + f } as typeof req, res, body)) as Handler);
+  const file = (f: string): Handler => (req, res, body) => app({ ...req, url: '/' + f } as typeof req, res, body);
+  const routes = await appRoutes(dir, '/app/', file);
   // The same app whose agent chunk never arrives (a deploy that lost it): /noagent/.
-  const noAgent = await appRoutes(dir, '/noagent/', (f) =>
-    f === AGENT_CHUNK ? ((_req, res) => void res.writeHead(404).end()) as Handler : ((req, res, body) => app({ ...req, url: '/' + f } as typeof req, res, body)) as Handler,
-  );
+  const noAgent = await appRoutes(dir, '/noagent/', (f) => (f === AGENT_CHUNK ? ((_req, res) => void res.writeHead(404).end()) as Handler : file(f)));
   site = await startSite(FIXTURES, {
     '/agent.html': htmlTemplate(resolve(FIXTURES, 'agent.html'), () => ({ ENDPOINT: site.receiver.url, PROPAGATE: api.url })),
     '/esm-noagent.html': (_req, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script type="module" src="/noagent/app.js"></script>esm'),

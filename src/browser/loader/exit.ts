@@ -22,7 +22,11 @@ import { requestSpan } from './requestSpan';
 
 type Value = AttributeValue | null | undefined;
 type Attrs = Record<string, Value>;
-/** An OTLP AnyValue, as core/otlp.ts writes it (null and undefined: left out). */
+/**
+ * An OTLP AnyValue, by core/otlp.ts's rules for the values the loader's option check lets
+ * through (null and undefined: left out). Unlike the agent's, it does not cut strings at
+ * 4,096 characters.
+ */
 const value = (v: Value): object | undefined =>
   v == null
     ? undefined
