@@ -13,10 +13,13 @@
 //   between tasks (bounded) until the agent counts its span as ended: the latency of the end,
 //   and the main-thread time the end work took meanwhile; "added until ended" = added + end work.
 // Medians over rounds, with the interquartile range of the per-round differences.
+import { join } from 'node:path';
 import { fmt, fmtRatio, main, mdTable, median, quantile, ratio, runs, table, withDeadline } from './lib/common.mjs';
 import { traceletBuilds } from './lib/builds.mjs';
 import { openWithoutDevTools } from './lib/chromium.mjs';
+import { addedByFrame, PROFILE_CATEGORY, selfTimeByWindow } from './lib/traceProfile.mjs';
 import { AGENT_LABEL, AGENT_SRC, agentTag, htmlHeaders, MISSING_AGENT_SRC, startBenchSite } from './lib/site.mjs';
+import { ROOT } from './lib/support.mjs';
 
 const K = 5; // requests per block
 const ENDS = 8; // span-end samples per kind per page
@@ -287,6 +290,9 @@ export async function run() {
   // request, which neither the network nor the other core blurs (about 40 s a page).
   const cpuPages = process.env.BENCH_CPU || process.env.BENCH_FULL ? +(process.env.BENCH_CPU_PAGES ?? 2) : 0;
   const cpu = Object.fromEntries(agents.map((a) => [a, []]));
+  // BENCH_PROFILE=1: the traced pages also record V8's sampled CPU profile, read by function.
+  const profiled = cpuPages > 0 && !!process.env.BENCH_PROFILE;
+  const windows = Object.fromEntries(agents.map((a) => [a, []]));
   let seq = 0;
   /** One page of `kind` in a fresh browser: what its driver reported (and its trace's events, traced). */
   const openPage = async (kind, p, extra, trace) => {
@@ -322,8 +328,9 @@ export async function run() {
     await withDeadline('request CPU (traced)', cpuPages * agents.length * (CPU.seconds + 45) * 1000, async () => {
       for (let p = 0; p < cpuPages; p++) {
         for (const kind of p % 2 ? [...agents].reverse() : agents) {
-          const r = await openPage(kind, p, { rounds: CPU.rounds, warmup: CPU.warmup, k: CPU.k, gapMs: CPU.gapMs, ends: 0, maxMs: (CPU.seconds - 8) * 1000 }, { categories: 'toplevel,blink.user_timing', seconds: CPU.seconds });
+          const r = await openPage(kind, p, { rounds: CPU.rounds, warmup: CPU.warmup, k: CPU.k, gapMs: CPU.gapMs, ends: 0, maxMs: (CPU.seconds - 8) * 1000 }, { categories: 'toplevel,blink.user_timing' + (profiled ? ',' + PROFILE_CATEGORY : ''), seconds: CPU.seconds });
           const busy = busyPerBlock(r.events, CPU.k);
+          if (profiled) windows[kind].push(selfTimeByWindow(r.events, join(ROOT, 'dist')));
           // Field 3 of a block: the main thread's busy µs per request in the block's window.
           for (const [i, row] of r.rounds.entries()) {
             for (const k of ['fetch', 'xhr']) for (const mode of ['native', 'instr']) row[k][mode][3] = busy.get(`${CPU.warmup + i} ${k} ${mode}`) ?? NaN;
@@ -411,9 +418,21 @@ export async function run() {
     }
   }
   const cpuNote = `Main-thread busy time (BENCH_CPU=1 or BENCH_FULL=1): ${cpuPages} more pages per agent, each in a browser recording a startup trace (toplevel, blink.user_timing; still no DevTools client), ${CPU.rounds} rounds after ${CPU.warmup} warm-up, blocks of ${CPU.k} requests, a ${CPU.gapMs} ms pause after each block. A block's window runs from its mark to the next block's, so its deferred work (span ends, the stock stack's 300 ms timers, exports that fall due) counts in it; busy = the thread (CPU) time of the renderer main thread's top-level tasks that start in the window, per request. "added" = instrumented − native window of the same round. Unlike the wall time above, waiting on the network and on the other core does not count.`;
-  const cpuText = cpuPages ? ['', table(cpuRows), cpuNote] : [];
+  // Where the added time goes (BENCH_PROFILE): the functions with the most added self time.
+  const TOP = 12;
+  const profRows = [['agent', 'kind', 'function (source:line)', 'added self µs/req']];
+  for (const a of profiled ? agents.filter((x) => x !== 'none') : []) {
+    for (const k of ['fetch', 'xhr']) {
+      const frames = addedByFrame(windows[a], k, { warmup: CPU.warmup, k: CPU.k });
+      const total = frames.reduce((n, f) => n + f.us, 0);
+      profRows.push([AGENT_LABEL[a], k === 'xhr' ? 'XHR' : 'fetch', 'all sampled', fmt(total)]);
+      for (const f of frames.slice(0, TOP)) profRows.push(['', '', f.frame, fmt(f.us, 1)]);
+    }
+  }
+  const profNote = `CPU profile (BENCH_PROFILE=1, with BENCH_CPU): the traced pages above also record V8's sampling profiler (${PROFILE_CATEGORY}); each sample weighs the time since the one before, its frame mapped to the source through the build's source map (dist/*.map). Per function: instrumented − native window self time per request, averaged over rounds; the ${TOP} largest. Builtins and Blink work called from a function without a frame of their own (\`new URL\`, \`Request\`) count in the caller's self time, or under their own name (\`fetch\`).`;
+  const cpuText = cpuPages ? ['', table(cpuRows), cpuNote, ...(profiled ? ['', table(profRows), profNote] : [])] : [];
   const text = ['== 3. Request overhead (Chromium without DevTools, loopback) ==', table(rows), '', table(ratioRows), ...notes, ...cpuText].join('\n');
-  const md = ['### 3. Request overhead (Chromium without DevTools, loopback)', '', mdTable(rows), '', mdTable(ratioRows), '', ...notes.map((n) => '- ' + n), ...(cpuPages ? ['', mdTable(cpuRows), '', '- ' + cpuNote] : [])].join('\n');
+  const md = ['### 3. Request overhead (Chromium without DevTools, loopback)', '', mdTable(rows), '', mdTable(ratioRows), '', ...notes.map((n) => '- ' + n), ...(cpuPages ? ['', mdTable(cpuRows), '', '- ' + cpuNote] : []), ...(profiled ? ['', mdTable(profRows), '', '- ' + profNote] : [])].join('\n');
   const h = (k, label) => {
     const t = m[T][k];
     const s = m.ref[k];
