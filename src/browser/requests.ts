@@ -1,8 +1,9 @@
-import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { methodAttributes } from '../core/httpMethod';
 import { networkEvents } from '../core/networkEvents';
 import type { RequestRecord } from './loader/hub';
-import { startAdopted } from './agent/adopt';
+import { endedSpan } from './agent/endedSpan';
 import { requestSpan } from './loader/requestSpan';
 import { watchResource } from './lib/resources';
 
@@ -31,8 +32,11 @@ export interface Requests {
   stop(): void;
 }
 
-/** `tracerFor` gives each kind its instrumentation scope (`tracelet/fetch`, `tracelet/xml-http-request`). */
-export function adoptRequests(tracerFor: (k: RequestRecord['k']) => Tracer): Requests {
+/** Each kind's instrumentation scope. */
+const SCOPES = { fetch: { name: 'tracelet/fetch' }, xmlhttprequest: { name: 'tracelet/xml-http-request' } };
+
+/** `ended` takes each request's span, ended (as the span processors' onEnd). */
+export function adoptRequests(ended: (span: ReadableSpan) => void): Requests {
   const waiting = new Map<RequestRecord, () => void>();
   /** Entries already given to a span: two requests of one URL never share one. */
   const claimed = new WeakSet<PerformanceEntry>();
@@ -47,14 +51,25 @@ export function adoptRequests(tracerFor: (k: RequestRecord['k']) => Tracer): Req
     waiting.get(r)?.();
     waiting.delete(r);
     const { attributes, failed } = requestSpan(r);
-    const span = startAdopted(tracerFor(r.k), methodAttributes(r.m, attributes), { kind: SpanKind.CLIENT, startTime: r.s, attributes }, r, r.i);
-    if (failed) span.setStatus({ code: SpanStatusCode.ERROR, message: r.x });
-    // How an XHR ended without a response, as an event (as the OTel XHR instrumentation does).
-    if (r.k === 'xmlhttprequest' && r.x) span.addEvent(r.x === 'xhr_error' ? 'error' : r.x, r.e);
     const t0 = performance.timeOrigin;
+    // How an XHR ended without a response, as an event (as the OTel XHR instrumentation does).
+    const events = r.k === 'xmlhttprequest' && r.x ? [{ name: r.x === 'xhr_error' ? 'error' : r.x, time: r.e! }] : [];
     // Only the marks that carry information (see core/networkEvents): the rest are implied.
-    if (e) for (const n of networkEvents(e)) span.addEvent(n.name, t0 + n.time);
-    span.end(e && e.responseEnd > 0 ? t0 + e.responseEnd : r.e);
+    if (e) for (const n of networkEvents(e)) events.push({ name: n.name, time: t0 + n.time });
+    ended(
+      endedSpan({
+        scope: SCOPES[r.k],
+        ids: r,
+        spanId: r.i,
+        name: methodAttributes(r.m, attributes),
+        kind: SpanKind.CLIENT,
+        start: r.s,
+        end: Math.max(r.s, e && e.responseEnd > 0 ? t0 + e.responseEnd : r.e!),
+        attributes,
+        events,
+        status: failed ? { code: SpanStatusCode.ERROR, message: r.x } : undefined,
+      }),
+    );
   };
 
   const check = () => {

@@ -1,7 +1,7 @@
 import { context, propagation, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { emptyResource } from '@opentelemetry/resources';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { StackContextManager } from '@opentelemetry/sdk-trace-web';
 import { MAX_STRING_LENGTH } from '../../core/otlp';
@@ -63,8 +63,8 @@ type Adopters = { [K in LoaderRecord['k']]?: (r: Extract<LoaderRecord, { k: K }>
 interface FeatureContext {
   h: Hub;
   tracer: Tracer;
-  /** A tracer of the agent's provider with its own instrumentation scope. */
-  scope: (name: string) => Tracer;
+  /** Takes a span made whole outside the SDK (agent/endedSpan.ts), as the provider's processors take an ended one. */
+  ended: (span: ReadableSpan) => void;
   config: BrowserConfig;
   adopt: Adopters;
   stops: (() => void)[];
@@ -91,7 +91,7 @@ const DEFERRED: (keyof typeof FEATURES)[] = ['documentLoad', 'webVitals'];
 function requests(f: FeatureContext, kind: RequestRecord['k']) {
   let r = (f as { requests?: ReturnType<typeof adoptRequests> }).requests;
   if (!r) {
-    r = (f as { requests?: ReturnType<typeof adoptRequests> }).requests = adoptRequests((k) => f.scope(k === 'fetch' ? 'tracelet/fetch' : 'tracelet/xml-http-request'));
+    r = (f as { requests?: ReturnType<typeof adoptRequests> }).requests = adoptRequests(f.ended);
     f.stops.push(r.stop);
     f.settle.push(r.settle);
     f.drain.push((ms) => r!.drain(ms));
@@ -156,11 +156,12 @@ export function startAgent(h: Hub, extras: StartExtras = {}): Agent {
   // TracerProvider, not sdk-trace-base's BasicTracerProvider shim over it: the shim only adds
   // a deep merge with defaults read from OTEL_* environment variables, which a page has none
   // of (about 1.5 KB gzip of merge, env and sampler code).
+  const processor = rateLimited(new PipelineSpanProcessor(pipeline, [activity]), config.maxSpansPerSecond, () => pipeline.drops.add('rate_limited'));
   const provider = new TracerProvider({
     resource: emptyResource(),
     idGenerator,
     sampler: new ParentOrRootSampler(() => session.current().sampled),
-    spanProcessors: [rateLimited(new PipelineSpanProcessor(pipeline, [activity]), config.maxSpansPerSecond, () => pipeline.drops.add('rate_limited'))],
+    spanProcessors: [processor],
     spanLimits: { attributeValueLengthLimit: MAX_STRING_LENGTH, attributeCountLimit: 128 },
   });
   // documentLoad, and spans started with no active span until the first route change,
@@ -178,7 +179,14 @@ export function startAgent(h: Hub, extras: StartExtras = {}): Agent {
   const f: FeatureContext = {
     h,
     tracer,
-    scope: (name) => provider.getTracer(name),
+    ended: (span) => {
+      try {
+        activity();
+        processor.onEnd(span);
+      } catch {
+        // Called from observers and timers: an agent fault must never reach the page.
+      }
+    },
     config,
     adopt: {},
     stops: [],
