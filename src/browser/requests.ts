@@ -64,7 +64,7 @@ export function adoptRequests(ended: (span: ReadableSpan) => void): Requests {
         name: methodAttributes(r.m, attributes),
         kind: SpanKind.CLIENT,
         start: r.s,
-        end: Math.max(r.s, e && e.responseEnd > 0 ? t0 + e.responseEnd : r.e!),
+        end: e && e.responseEnd > 0 ? t0 + e.responseEnd : r.e!,
         attributes,
         events,
         status: failed ? { code: SpanStatusCode.ERROR, message: r.x } : undefined,

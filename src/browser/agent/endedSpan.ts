@@ -27,11 +27,12 @@ const RESOURCE = emptyResource();
  * written as the ended span the processors take, not started and ended through the SDK:
  * no sampler, context, attribute checks or span object per request (in the sampled profile,
  * BENCH_PROFILE, the SDK's path was the largest part of a request's adoption). The encoder
- * (core/otlp.ts) still cuts long strings and keeps the end from coming before the start.
+ * (core/otlp.ts) still cuts long strings. An end before the start (entry times are coarsened)
+ * becomes the start, as the SDK's `end` makes it, so the duration is never negative.
  */
 export function endedSpan(d: EndedSpanData): ReadableSpan {
   const startTime = millisToHrTime(d.start);
-  const endTime = millisToHrTime(d.end);
+  const endTime = millisToHrTime(Math.max(d.start, d.end));
   const { t, p, f } = d.ids;
   return {
     name: d.name,
