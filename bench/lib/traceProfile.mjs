@@ -28,10 +28,11 @@ function frameLabel(dist, cf) {
   // The page's driver: its native and instrumented blocks run functions of their own names.
   if (!/\.js(?:$|\?)/.test(cf.url)) return "(the bench page's own code)";
   const map = mapFor(dist, cf.url);
-  if (!map) return `${name} (${cf.url.split('/').pop().split('?')[0]})`;
+  const file = cf.url.split('/').pop().split('?')[0];
+  if (!map) return `${name} (${file})`;
   // Both 0-based, as the profile's frames are.
   const o = map.findEntry(cf.lineNumber, cf.columnNumber);
-  if (!o.originalSource) return `${name} (${cf.url.split('/').pop()}, unmapped)`;
+  if (!o.originalSource) return `${name} (${file}, unmapped)`;
   return `${o.name ?? name} (${o.originalSource.replace(/^.*?(node_modules\/|src\/)/, '$1')}:${o.originalLine + 1})`;
 }
 
