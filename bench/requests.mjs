@@ -180,8 +180,30 @@ function requestsPage(q, site) {
     agent = agentTag(new URLSearchParams({ agent: b.twoStage ? 'tracelet-loader' : 'tracelet', start: 'tag', endpoint }), endpoint);
   } else if (kind === 'tracelet-loader-only') {
     agent = agentTag(new URLSearchParams({ agent: 'tracelet-loader', start: 'tag', endpoint, agentSrc: MISSING_AGENT_SRC }), endpoint);
+  } else if (kind === HEADER_ONLY) {
+    agent = `<script>(${headerOnly.toString()})();</script>`;
   }
   return `<!doctype html><html><head><meta charset="utf-8"><title>requests</title>${native}${agent}</head><body><p>requests</p><script>(${driver.toString()})(${JSON.stringify(cfg)});</script></body></html>`;
+}
+
+/**
+ * The floor of any agent that stitches traces: fetch and XHR wrapped to add one fixed
+ * `traceparent` and nothing else (no ids drawn, no record, no span). Its "added" is what
+ * Chromium itself charges for the header and a wrapper call; the rest of an agent's cost
+ * is above it.
+ */
+const HEADER_ONLY = 'header-only';
+function headerOnly() {
+  const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  const f = window.fetch;
+  window.fetch = function (input, init) {
+    return typeof input === 'string' && init === undefined ? f(input, { headers: { traceparent: tp } }) : f.apply(this, arguments);
+  };
+  const { send, setRequestHeader } = XMLHttpRequest.prototype;
+  XMLHttpRequest.prototype.send = function () {
+    setRequestHeader.call(this, 'traceparent', tp);
+    return send.apply(this, arguments);
+  };
 }
 
 /** Traced pages (BENCH_CPU): fewer rounds, each block followed by a pause longer than the stock stack's 300 ms span-end timers. */
@@ -278,7 +300,7 @@ export async function run() {
     },
   });
   // BENCH_AGENTS=a,b measures only those (an A/B of one agent's builds); the tables then leave out the rest.
-  const agents = ['none', 'ref', ...(process.env.BENCH_FULL ? ['ref-nozone'] : []), ...(builds.loader && AGENT_SRC['tracelet-loader'] ? ['tracelet-loader-only'] : []), 'tracelet-full'].filter(
+  const agents = ['none', 'ref', ...(process.env.BENCH_FULL ? ['ref-nozone'] : []), HEADER_ONLY, ...(builds.loader && AGENT_SRC['tracelet-loader'] ? ['tracelet-loader-only'] : []), 'tracelet-full'].filter(
     (a) => !process.env.BENCH_AGENTS || process.env.BENCH_AGENTS.split(',').includes(a),
   );
   // More pages, fewer rounds each: a page's own bias (its renderer's core, its JIT) shows in its
@@ -385,8 +407,8 @@ export async function run() {
   const intervals = {};
   const ci = (a, k, f) => (intervals[`${a} ${k} ${f}`] ??= m.ref ? ratioInterval(per[a].rounds, per.ref.rounds, k, f === 'sync' ? 0 : 1) : [NaN, NaN]);
   const withCi = (a, k, f) => `${fmtRatio(rr(a, k, f))} [${ci(a, k, f).map((x) => fmt(x, 2)).join(', ')}]`;
-  const ratioRows = [['tracelet / stock stack [95% interval]', 'fetch sync', 'fetch added', 'fetch until ended', 'XHR sync', 'XHR added', 'XHR until ended']];
-  for (const a of agents.filter((x) => x.startsWith('tracelet'))) {
+  const ratioRows = [['agent / stock stack [95% interval]', 'fetch sync', 'fetch added', 'fetch until ended', 'XHR sync', 'XHR added', 'XHR until ended']];
+  for (const a of agents.filter((x) => x.startsWith('tracelet') || x === HEADER_ONLY)) {
     ratioRows.push([AGENT_LABEL[a], ...['fetch', 'xhr'].flatMap((k) => [withCi(a, k, 'sync'), withCi(a, k, 'added'), counts(a) ? fmtRatio(rr(a, k, 'untilEnded')) : 'n/a'])]);
   }
   /** Met only when the whole interval is at or under 0.25×; missed when all of it is over. */
@@ -405,6 +427,7 @@ export async function run() {
     builds.twoStage
       ? `The full agent was there ${fullPages.map((x) => fmt(x.agentAfterLoadMs)).join(' / ')} ms after the load event; the "loader alone" pages asked for the 404 agent: ${per['tracelet-loader-only']?.pages.map((x) => x.agentRequested).join(' / ')}.`
       : builds.note + '.',
+    `${AGENT_LABEL[HEADER_ONLY]}: an inline script that wraps fetch and XHR to add one fixed \`traceparent\` and nothing else, the floor of any agent that propagates; its ratio is the part of the 0.25× target that Chromium's own handling of the header takes.`,
     'Stock stack with Zone: Zone.js patches Promise, timers and XHR events for the whole page, so its native blocks pay part of that too; "added" is what its fetch/XHR instrumentation adds on top.',
   ];
   // The main thread's busy time (BENCH_CPU): what the page's thread spent, waiting left out.
@@ -416,7 +439,7 @@ export async function run() {
   for (const a of cpuPages ? agents : []) {
     for (const k of ['fetch', 'xhr']) {
       const rs = cpu[a];
-      const vsRef = a.startsWith('tracelet') && cpu.ref?.length;
+      const vsRef = (a.startsWith('tracelet') || a === HEADER_ONLY) && cpu.ref?.length;
       cpuRows.push([AGENT_LABEL[a], k === 'xhr' ? 'XHR' : 'fetch', rs.length, fmt(median(rs.map((r) => r[k].native[3]))), fmt(median(rs.map((r) => r[k].instr[3]))), withIqr(cpuAdded(a, k)), vsRef ? cpuRatio(a, k) : '', fmt(cpuMean(a, k)), vsRef ? fmtRatio(ratio(cpuMean(a, k), cpuMean('ref', k))) : '']);
     }
   }
@@ -448,6 +471,9 @@ export async function run() {
   const headline = [...h('fetch', 'fetch'), ...h('xhr', 'XHR')];
   if (m['tracelet-loader-only']) {
     headline.push(['fetch / XHR added, loader alone', `${fmt(m['tracelet-loader-only'].fetch.added.median)} / ${fmt(m['tracelet-loader-only'].xhr.added.median)} µs`, '', `${fmtRatio(rr('tracelet-loader-only', 'fetch', 'added'))} / ${fmtRatio(rr('tracelet-loader-only', 'xhr', 'added'))}`, '']);
+  }
+  if (m[HEADER_ONLY]) {
+    headline.push(['fetch / XHR added, the header alone (floor)', `${fmt(m[HEADER_ONLY].fetch.added.median)} / ${fmt(m[HEADER_ONLY].xhr.added.median)} µs`, '', `${fmtRatio(rr(HEADER_ONLY, 'fetch', 'added'))} / ${fmtRatio(rr(HEADER_ONLY, 'xhr', 'added'))}`, '']);
   }
   if (cpuPages && cpu[T]?.length && cpu.ref?.length) {
     headline.push(['fetch / XHR main-thread busy time added', `${fmt(cpuAdded(T, 'fetch').median)} / ${fmt(cpuAdded(T, 'xhr').median)} µs`, `${fmt(cpuAdded('ref', 'fetch').median)} / ${fmt(cpuAdded('ref', 'xhr').median)} µs`, `${cpuRatio(T, 'fetch')} / ${cpuRatio(T, 'xhr')}`, '']);

@@ -38,6 +38,7 @@ export const AGENT_LABEL = {
   'tracelet-bundle': 'tracelet bundle (eager)',
   'tracelet-loader': 'tracelet loader (default tag)',
   'tracelet-loader-only': 'tracelet loader alone (agent 404)',
+  'header-only': 'the traceparent header alone (floor)',
   'tracelet-full': builds.twoStage ? 'tracelet loader + agent' : 'tracelet (bundle; loader not built)',
   'tracelet-async': 'tracelet (async tag)',
   'tracelet-zone': 'tracelet + Zone',
