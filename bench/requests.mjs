@@ -427,7 +427,7 @@ export async function run() {
     builds.twoStage
       ? `The full agent was there ${fullPages.map((x) => fmt(x.agentAfterLoadMs)).join(' / ')} ms after the load event; the "loader alone" pages asked for the 404 agent: ${per['tracelet-loader-only']?.pages.map((x) => x.agentRequested).join(' / ')}.`
       : builds.note + '.',
-    `${AGENT_LABEL[HEADER_ONLY]}: an inline script that wraps fetch and XHR to add one fixed \`traceparent\` and nothing else, the floor of any agent that propagates; its ratio is the part of the 0.25× target that Chromium's own handling of the header takes.`,
+    `The row "${AGENT_LABEL[HEADER_ONLY]}" is an inline script that wraps fetch and XHR to add one fixed \`traceparent\` and nothing else: the floor of any agent that propagates. Its ratio is the part of the 0.25× target that Chromium's own handling of the header takes.`,
     'Stock stack with Zone: Zone.js patches Promise, timers and XHR events for the whole page, so its native blocks pay part of that too; "added" is what its fetch/XHR instrumentation adds on top.',
   ];
   // The main thread's busy time (BENCH_CPU): what the page's thread spent, waiting left out.
