@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fmt, fmtRatio, main, mdTable, median, quantile, ratio, runs, table, withDeadline } from './lib/common.mjs';
 import { traceletBuilds } from './lib/builds.mjs';
 import { openWithoutDevTools } from './lib/chromium.mjs';
-import { addedByFrame, PROFILE_CATEGORY, selfTimeByWindow } from './lib/traceProfile.mjs';
+import { addedByFrame, blockMarks, PROFILE_CATEGORY, selfTimeByWindow } from './lib/traceProfile.mjs';
 import { AGENT_LABEL, AGENT_SRC, agentTag, htmlHeaders, MISSING_AGENT_SRC, startBenchSite } from './lib/site.mjs';
 import { ROOT } from './lib/support.mjs';
 
@@ -193,6 +193,8 @@ function requestsPage(q, site) {
  * is above it.
  */
 const HEADER_ONLY = 'header-only';
+/** The agents whose rows get a ratio to the stock stack: tracelet's builds and the header floor. */
+const vsStock = (a) => a.startsWith('tracelet') || a === HEADER_ONLY;
 function headerOnly() {
   const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
   const f = window.fetch;
@@ -216,8 +218,7 @@ const CPU = { rounds: 8, warmup: 2, k: 20, gapMs: 350, seconds: 30 };
  * in it. The marks name the thread: `performance.mark` is traced on the page's main thread.
  */
 function busyPerBlock(events, k) {
-  const marks = events.filter((e) => typeof e.name === 'string' && e.name.startsWith('tlb ') && String(e.cat).includes('blink.user_timing')).sort((a, b) => a.ts - b.ts);
-  if (!marks.length) throw new Error('the trace holds none of the page marks');
+  const marks = blockMarks(events);
   const { pid, tid } = marks[0];
   // Top-level tasks only (a nested run loop's tasks are inside one), with their thread time.
   const tasks = [];
@@ -408,7 +409,7 @@ export async function run() {
   const ci = (a, k, f) => (intervals[`${a} ${k} ${f}`] ??= m.ref ? ratioInterval(per[a].rounds, per.ref.rounds, k, f === 'sync' ? 0 : 1) : [NaN, NaN]);
   const withCi = (a, k, f) => `${fmtRatio(rr(a, k, f))} [${ci(a, k, f).map((x) => fmt(x, 2)).join(', ')}]`;
   const ratioRows = [['agent / stock stack [95% interval]', 'fetch sync', 'fetch added', 'fetch until ended', 'XHR sync', 'XHR added', 'XHR until ended']];
-  for (const a of agents.filter((x) => x.startsWith('tracelet') || x === HEADER_ONLY)) {
+  for (const a of agents.filter(vsStock)) {
     ratioRows.push([AGENT_LABEL[a], ...['fetch', 'xhr'].flatMap((k) => [withCi(a, k, 'sync'), withCi(a, k, 'added'), counts(a) ? fmtRatio(rr(a, k, 'untilEnded')) : 'n/a'])]);
   }
   /** Met only when the whole interval is at or under 0.25×; missed when all of it is over. */
@@ -439,7 +440,7 @@ export async function run() {
   for (const a of cpuPages ? agents : []) {
     for (const k of ['fetch', 'xhr']) {
       const rs = cpu[a];
-      const vsRef = (a.startsWith('tracelet') || a === HEADER_ONLY) && cpu.ref?.length;
+      const vsRef = vsStock(a) && cpu.ref?.length;
       cpuRows.push([AGENT_LABEL[a], k === 'xhr' ? 'XHR' : 'fetch', rs.length, fmt(median(rs.map((r) => r[k].native[3]))), fmt(median(rs.map((r) => r[k].instr[3]))), withIqr(cpuAdded(a, k)), vsRef ? cpuRatio(a, k) : '', fmt(cpuMean(a, k)), vsRef ? fmtRatio(ratio(cpuMean(a, k), cpuMean('ref', k))) : '']);
     }
   }
@@ -469,11 +470,8 @@ export async function run() {
     ];
   };
   const headline = [...h('fetch', 'fetch'), ...h('xhr', 'XHR')];
-  if (m['tracelet-loader-only']) {
-    headline.push(['fetch / XHR added, loader alone', `${fmt(m['tracelet-loader-only'].fetch.added.median)} / ${fmt(m['tracelet-loader-only'].xhr.added.median)} µs`, '', `${fmtRatio(rr('tracelet-loader-only', 'fetch', 'added'))} / ${fmtRatio(rr('tracelet-loader-only', 'xhr', 'added'))}`, '']);
-  }
-  if (m[HEADER_ONLY]) {
-    headline.push(['fetch / XHR added, the header alone (floor)', `${fmt(m[HEADER_ONLY].fetch.added.median)} / ${fmt(m[HEADER_ONLY].xhr.added.median)} µs`, '', `${fmtRatio(rr(HEADER_ONLY, 'fetch', 'added'))} / ${fmtRatio(rr(HEADER_ONLY, 'xhr', 'added'))}`, '']);
+  for (const [a, label] of [['tracelet-loader-only', 'loader alone'], [HEADER_ONLY, 'the header alone (floor)']]) {
+    if (m[a]) headline.push([`fetch / XHR added, ${label}`, `${fmt(m[a].fetch.added.median)} / ${fmt(m[a].xhr.added.median)} µs`, '', `${fmtRatio(rr(a, 'fetch', 'added'))} / ${fmtRatio(rr(a, 'xhr', 'added'))}`, '']);
   }
   if (cpuPages && cpu[T]?.length && cpu.ref?.length) {
     headline.push(['fetch / XHR main-thread busy time added', `${fmt(cpuAdded(T, 'fetch').median)} / ${fmt(cpuAdded(T, 'xhr').median)} µs`, `${fmt(cpuAdded('ref', 'fetch').median)} / ${fmt(cpuAdded('ref', 'xhr').median)} µs`, `${cpuRatio(T, 'fetch')} / ${cpuRatio(T, 'xhr')}`, '']);

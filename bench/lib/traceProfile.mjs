@@ -37,13 +37,22 @@ function frameLabel(dist, cf) {
 }
 
 /**
+ * The page's block marks (`tlb <round> <kind> <mode>`, then `tlb end`) in time order. They
+ * name the page's main thread: `performance.mark` is traced on it.
+ */
+export function blockMarks(events) {
+  const marks = events.filter((e) => typeof e.name === 'string' && e.name.startsWith('tlb ') && String(e.cat).includes('blink.user_timing')).sort((a, b) => a.ts - b.ts);
+  if (!marks.length) throw new Error('the trace holds none of the page marks');
+  return marks;
+}
+
+/**
  * Sampled self time per frame in each window, in µs: `Map<window name, Map<frame, µs>>`.
  * A sample weighs the time since the one before it. Only the page's main thread is read:
  * the thread the marks were set on.
  */
 export function selfTimeByWindow(events, dist) {
-  const marks = events.filter((e) => typeof e.name === 'string' && e.name.startsWith('tlb ') && String(e.cat).includes('blink.user_timing')).sort((a, b) => a.ts - b.ts);
-  if (!marks.length) throw new Error('the trace holds none of the page marks');
+  const marks = blockMarks(events);
   const { pid, tid } = marks[0];
   const head = events.find((e) => e.name === 'Profile' && e.pid === pid && e.tid === tid);
   if (!head) throw new Error(`the trace holds no CPU profile of the page's thread (category ${PROFILE_CATEGORY})`);
